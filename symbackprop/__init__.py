@@ -1,0 +1,42 @@
+"""symbackprop: compile a formula written as text into a fast value-and-gradient function.
+
+    >>> import symbackprop as sb
+    >>> f = sb.compile("(x + y) * z")
+    >>> f(x=-2, y=5, z=-4)
+    (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
+
+The pipeline, one module per stage: `parse` (text → syntax tree) → `lower` (→ gate graph) →
+`backprop` (→ backward pass) → `emit` (→ Python source) → `load` (→ function); `pipeline.compile`
+runs them in order.  Every gate is described once, in `gates`.
+"""
+
+from .errors import (
+    ArityError,
+    EvaluationError,
+    NameResolutionError,
+    ParseError,
+    SymbackpropError,
+    UnknownFunctionError,
+)
+from .function import CompiledFunction
+from .graph import format_graph
+from .lower import lower
+from .parse import parse
+from .pipeline import compile
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArityError",
+    "CompiledFunction",
+    "EvaluationError",
+    "NameResolutionError",
+    "ParseError",
+    "SymbackpropError",
+    "UnknownFunctionError",
+    "__version__",
+    "compile",
+    "format_graph",
+    "lower",
+    "parse",
+]

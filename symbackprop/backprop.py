@@ -1,0 +1,164 @@
+"""Stage 3 — backprop: `graph.Graph` → `Backward`, the reverse-mode sweep as gate nodes.
+
+Walking the forward gates in reverse, each gate's registry rule turns its upstream gradient into a
+contribution for each input (local gradient × upstream gradient); where a value feeds several
+gates the contributions add ("gradients add at branches").  Only values that depend on a
+requested input get gradients, so no dead work is produced.  The result keeps the order of the
+sweep, for code generation and for explanations.  Imports `graph` and `gates`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .gates import GATES
+from .graph import CONSTANT, GRADIENT, INPUT, Graph, GraphBuilder, Node
+
+
+@dataclass(frozen=True, slots=True)
+class Compute:
+    """Compute backward node `node`, a temporary of the rule of forward gate `origin`."""
+
+    node: int
+    origin: int
+
+
+@dataclass(frozen=True, slots=True)
+class Accumulate:
+    """Add the value of node `contribution` into the gradient of forward node `target`.
+
+    `first` marks the first contribution, which assigns (`=`) rather than adds (`+=`);
+    `origin` is the forward gate whose rule produced it.
+    """
+
+    target: int
+    contribution: int
+    first: bool
+    origin: int
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One edge of the backward pass: gate `gate` sends `contribution` to its input `position`."""
+
+    gate: int
+    position: int
+    target: int
+    contribution: int
+
+
+Statement = Compute | Accumulate
+
+
+@dataclass(frozen=True, slots=True)
+class Backward:
+    """The forward graph extended with its backward pass.
+
+    `nodes` holds the forward nodes (same indices as `graph.nodes`) followed by the backward
+    ones; GRADIENT nodes stand for accumulated gradient variables.  `statements` is the backward
+    block in execution order.  `gradients` gives, for each requested input in order, the node
+    holding its gradient (a GRADIENT node, or a constant when the output does not depend on it).
+    """
+
+    graph: Graph
+    nodes: tuple[Node, ...]
+    statements: tuple[Statement, ...]
+    gradients: tuple[tuple[str, int], ...]
+    steps: tuple[Step, ...]
+
+
+def backprop(graph: Graph, wrt: tuple[str, ...]) -> Backward:
+    """Reverse-mode differentiation of `graph`'s output with respect to the inputs `wrt`.
+
+    >>> from symbackprop.lower import lower
+    >>> from symbackprop.parse import parse
+    >>> backward = backprop(lower(parse("(x + y) * z")), ("x",))
+    >>> [name for name, _ in backward.gradients]
+    ['x']
+    """
+    nodes = graph.nodes
+    needed = _depends_on(graph, wrt)
+    builder = GraphBuilder(nodes)
+    statements: list[Statement] = []
+    steps: list[Step] = []
+    gradient: dict[int, int] = {graph.output: builder.constant(1.0)}
+    received: set[int] = set()
+
+    for index in range(len(nodes) - 1, -1, -1):
+        node = nodes[index]
+        if not needed[index] or node.op in (INPUT, CONSTANT):
+            continue
+        if index != graph.output:
+            gradient[index] = builder.gradient_of(index)
+        gate = GATES[node.op]
+        upstream = builder.ref(gradient[index])
+        operands = [builder.ref(argument) for argument in node.args]
+        for position, (argument, rule) in enumerate(zip(node.args, gate.rules, strict=True)):
+            if not needed[argument]:
+                continue
+            first_new = len(builder.nodes)
+            contribution = rule(builder.namespace, *operands, builder.ref(index), upstream)
+            contribution_node = builder._node_of(contribution)
+            for new in range(first_new, len(builder.nodes)):
+                if builder.nodes[new].op != CONSTANT:
+                    builder.nodes[new] = replace(builder.nodes[new], span=node.span)
+                    statements.append(Compute(new, index))
+            first = argument not in received
+            statements.append(Accumulate(argument, contribution_node, first, index))
+            steps.append(Step(index, position, argument, contribution_node))
+            received.add(argument)
+
+    gradients = []
+    for name in wrt:
+        input_node = graph.input_node(name)
+        if input_node == graph.output:
+            gradients.append((name, gradient[graph.output]))
+        elif input_node in received:
+            gradients.append((name, builder.gradient_of(input_node)))
+        else:
+            gradients.append((name, builder.constant(0.0)))
+    all_nodes = tuple(builder.nodes)
+    live = _live_statements(all_nodes, statements, [node for _, node in gradients])
+    return Backward(graph, all_nodes, live, tuple(gradients), tuple(steps))
+
+
+def _depends_on(graph: Graph, wrt: tuple[str, ...]) -> list[bool]:
+    """For each node: does its value depend on one of the inputs `wrt`?"""
+    wanted = set(wrt)
+    depends = [False] * len(graph.nodes)
+    for index, node in enumerate(graph.nodes):
+        if node.op == INPUT:
+            depends[index] = node.label in wanted
+        else:
+            depends[index] = any(depends[argument] for argument in node.args)
+    return depends
+
+
+def _live_statements(
+    nodes: tuple[Node, ...], statements: list[Statement], results: list[int]
+) -> tuple[Statement, ...]:
+    """Drop backward statements whose values no requested gradient uses."""
+    live_nodes = set(results)
+    live_targets: set[int] = set()
+
+    def mark(node: int) -> None:
+        live_nodes.add(node)
+        if nodes[node].op == GRADIENT:
+            live_targets.add(nodes[node].args[0])
+
+    for result in results:
+        mark(result)
+    kept: list[Statement] = []
+    for statement in reversed(statements):
+        if isinstance(statement, Accumulate):
+            if statement.target not in live_targets:
+                continue
+            mark(statement.contribution)
+        else:
+            if statement.node not in live_nodes:
+                continue
+            for argument in nodes[statement.node].args:
+                mark(argument)
+        kept.append(statement)
+    kept.reverse()
+    return tuple(kept)

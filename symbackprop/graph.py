@@ -1,0 +1,283 @@
+"""The gate graph: the intermediate representation shared by lowering, backprop and emission.
+
+A graph is a let-list in topological order (SSA): each `Node` is an input, a constant or a gate
+applied to earlier nodes, referred to by index.  `GraphBuilder` appends nodes, sharing identical
+ones (hash-consing on `(op, args, value)`), folding constants and applying each gate's identities
+from the registry, so that no stage ever emits `x * 1` or `x + 0`.  `format_graph` prints one
+equation per line.  Imports only `gates` and `syntax`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .gates import GATES, NEGATE, GateNamespace
+from .syntax import Span
+
+INPUT = "input"
+CONSTANT = "const"
+GRADIENT = "grad"
+"""A backward-pass node standing for the accumulated gradient of the forward node `args[0]`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One equation: `op` is INPUT, CONSTANT, GRADIENT or a gate name; `args` index earlier nodes.
+
+    `label` is the input's name or the let-binding that names the value; `span` is the text it
+    came from (for errors and explanations).
+    """
+
+    op: str
+    args: tuple[int, ...] = ()
+    value: float = 0.0
+    label: str | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """A program as gates: `nodes` in topological order, the `output` node, the named `inputs`."""
+
+    nodes: tuple[Node, ...]
+    output: int
+    inputs: tuple[str, ...]
+    source: str
+
+    def input_node(self, name: str) -> int:
+        """The index of the input called `name` (every input has a node, used or not)."""
+        for index, node in enumerate(self.nodes):
+            if node.op == INPUT and node.label == name:
+                return index
+        raise KeyError(name)
+
+
+class GraphBuilder:
+    """Appends nodes with sharing, constant folding and the registry's identities.
+
+    Stages use it to build new graphs; a built graph is frozen into a `Graph` and never changed.
+    """
+
+    def __init__(self, nodes: tuple[Node, ...] = ()) -> None:
+        self.nodes: list[Node] = list(nodes)
+        self._index: dict[tuple[Any, ...], int] = {}
+        for position, node in enumerate(self.nodes):
+            self._index.setdefault(_key(node), position)
+        self.namespace = GateNamespace(self._apply_refs)
+
+    # -- leaves ------------------------------------------------------------------------------
+
+    def input(self, name: str, span: Span | None = None) -> int:
+        return self._add(Node(INPUT, label=name, span=span))
+
+    def constant(self, value: float) -> int:
+        return self._add(Node(CONSTANT, value=float(value)))
+
+    def gradient_of(self, node: int) -> int:
+        return self._add(Node(GRADIENT, (node,)))
+
+    # -- gates -------------------------------------------------------------------------------
+
+    def apply(self, gate_name: str, args: tuple[int, ...], span: Span | None = None) -> int:
+        """The node for `gate(args)`, after folding and identities; shared if it exists."""
+        gate = GATES[gate_name]
+        values = [self._constant_value(arg) for arg in args]
+        if all(value is not None for value in values):
+            folded = _fold(gate.evaluate, values)
+            if folded is not None:
+                return self.constant(folded)
+        if len(args) == 2:
+            left, right = values
+            if gate.identity is not None:
+                if right == gate.identity:
+                    return args[0]
+                if gate.commutative and left == gate.identity:
+                    return args[1]
+            if gate.negating is not None:
+                if right == gate.negating:
+                    return self.apply(NEGATE, (args[0],), span)
+                if gate.commutative and left == gate.negating:
+                    return self.apply(NEGATE, (args[1],), span)
+        if gate.involution and self.nodes[args[0]].op == gate_name:
+            return self.nodes[args[0]].args[0]
+        return self._add(Node(gate_name, args, span=span))
+
+    def name(self, node: int, label: str) -> None:
+        """Give a node the user's let-binding name, unless it already has one or is a leaf."""
+        current = self.nodes[node]
+        if current.label is None and current.op not in (INPUT, CONSTANT):
+            self.nodes[node] = replace(current, label=label)
+
+    def ref(self, node: int) -> Ref:
+        """A handle on a node that supports arithmetic, for writing rules as formulas."""
+        return Ref(self, node)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _add(self, node: Node) -> int:
+        key = _key(node)
+        existing = self._index.get(key)
+        if existing is not None:
+            return existing
+        self.nodes.append(node)
+        self._index[key] = len(self.nodes) - 1
+        return len(self.nodes) - 1
+
+    def _constant_value(self, node: int) -> float | None:
+        found = self.nodes[node]
+        return found.value if found.op == CONSTANT else None
+
+    def _apply_refs(self, gate_name: str, args: tuple[Any, ...]) -> Ref:
+        return Ref(self, self.apply(gate_name, tuple(self._node_of(arg) for arg in args)))
+
+    def _node_of(self, value: Any) -> int:
+        if isinstance(value, Ref):
+            return value.node
+        return self.constant(value)
+
+
+def _key(node: Node) -> tuple[Any, ...]:
+    if node.op == CONSTANT:
+        # 0.0 and -0.0 compare equal but are different constants; NaN is not equal to itself.
+        return (CONSTANT, repr(node.value))
+    if node.op == INPUT:
+        return (INPUT, node.label)
+    return (node.op, node.args)
+
+
+def _fold(evaluate: Any, values: list[float | None]) -> float | None:
+    """Evaluate a gate on constants at compile time, unless that would raise or leave floats."""
+    try:
+        result = evaluate(*values)
+    except (ArithmeticError, ValueError):
+        return None
+    if isinstance(result, complex) or not isinstance(result, (int, float)):
+        return None
+    return float(result)
+
+
+class Ref:
+    """A node handle with arithmetic: `(1 - out) * out * up` in a rule builds graph nodes."""
+
+    __slots__ = ("builder", "node")
+
+    def __init__(self, builder: GraphBuilder, node: int) -> None:
+        self.builder = builder
+        self.node = node
+
+    def _gate(self, gate_name: str, *operands: Any) -> Ref:
+        return self.builder._apply_refs(gate_name, operands)
+
+    def __add__(self, other: Any) -> Ref:
+        return self._gate("add", self, other)
+
+    def __radd__(self, other: Any) -> Ref:
+        return self._gate("add", other, self)
+
+    def __sub__(self, other: Any) -> Ref:
+        return self._gate("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Ref:
+        return self._gate("sub", other, self)
+
+    def __mul__(self, other: Any) -> Ref:
+        return self._gate("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Ref:
+        return self._gate("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Ref:
+        return self._gate("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> Ref:
+        return self._gate("div", other, self)
+
+    def __pow__(self, other: Any) -> Ref:
+        return self._gate("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Ref:
+        return self._gate("pow", other, self)
+
+    def __neg__(self) -> Ref:
+        return self._gate("neg", self)
+
+
+def format_constant(value: float) -> str:
+    """A constant as Python writes it (`1.0`, `0.5`, `inf`)."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)
+
+
+def format_graph(graph: Graph) -> str:
+    """One equation per line, as `mul1 = w0 * x0` with the nodes' own names.
+
+    >>> from symbackprop.lower import lower
+    >>> from symbackprop.parse import parse
+    >>> print(format_graph(lower(parse("q = x + y; f = q * z; f"))))
+    x = input
+    y = input
+    z = input
+    q = x + y
+    f = q * z
+    output f
+    """
+    names = node_names(graph.nodes)
+    lines = []
+    for index, node in enumerate(graph.nodes):
+        if node.op == CONSTANT:
+            continue
+        if node.op == INPUT:
+            lines.append(f"{names[index]} = input")
+            continue
+        operands = [_operand(graph.nodes, names, arg) for arg in node.args]
+        lines.append(f"{names[index]} = {_equation(node, operands)}")
+    lines.append(f"output {_operand(graph.nodes, names, graph.output)}")
+    return "\n".join(lines)
+
+
+def node_names(nodes: tuple[Node, ...] | list[Node]) -> dict[int, str]:
+    """Readable names for printing a graph: labels, else `<gate><k>` counted per gate."""
+    names: dict[int, str] = {}
+    taken = {node.label for node in nodes if node.label}
+    counters: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        if node.op == CONSTANT:
+            continue
+        if node.label:
+            names[index] = node.label
+            continue
+        if node.op == GRADIENT:
+            names[index] = "d" + names[node.args[0]]
+            continue
+        while True:
+            counters[node.op] = counters.get(node.op, 0) + 1
+            candidate = f"{node.op}{counters[node.op]}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        names[index] = candidate
+    return names
+
+
+def _operand(nodes: tuple[Node, ...] | list[Node], names: dict[int, str], index: int) -> str:
+    node = nodes[index]
+    return format_constant(node.value) if node.op == CONSTANT else names[index]
+
+
+def _equation(node: Node, operands: list[str]) -> str:
+    from .gates import Call, Conditional, Infix, Prefix
+
+    notation = GATES[node.op].notation
+    if isinstance(notation, Infix):
+        return f"{operands[0]} {notation.symbol} {operands[1]}"
+    if isinstance(notation, Prefix):
+        return f"{notation.symbol}{operands[0]}"
+    if isinstance(notation, Conditional):
+        return f"{operands[1]} if {operands[0]} else {operands[2]}"
+    assert isinstance(notation, Call)
+    return f"{notation.function}({', '.join(operands)})"

@@ -1,0 +1,91 @@
+"""Stage 2 — lower: `syntax.Program` → `graph.Graph`, the gates in topological order.
+
+Each binding's expression becomes gates, identical subexpressions become one node, constant
+subexpressions are folded and trivial identities dropped (all by `GraphBuilder`).  Variadic calls
+(`max(a, b, c)`) fold left into binary gates.  Nodes the output does not depend on are dropped,
+but every input keeps its node.  Walks the tree with an explicit stack: nesting depth is
+unbounded.  Imports `graph`, `gates` and `syntax`.
+"""
+
+from __future__ import annotations
+
+from .gates import CONSTANTS, GATES
+from .graph import INPUT, Graph, GraphBuilder, Node
+from .syntax import Apply, Constant, Expr, Name, Number, Program
+
+
+def lower(program: Program) -> Graph:
+    """Build the gate graph of a parsed program.
+
+    >>> from symbackprop.parse import parse
+    >>> graph = lower(parse("(x + y) * (x + y)"))
+    >>> [node.op for node in graph.nodes]
+    ['input', 'input', 'add', 'mul']
+    """
+    builder = GraphBuilder()
+    scope: dict[str, int] = {}
+    for name in program.inputs:
+        scope[name] = builder.input(name)
+    for binding in program.bindings:
+        node = _lower_expression(binding.value, scope, builder)
+        builder.name(node, binding.name)
+        scope[binding.name] = node
+    output = _lower_expression(program.result, scope, builder)
+    return _prune(builder.nodes, output, program)
+
+
+def _lower_expression(expression: Expr, scope: dict[str, int], builder: GraphBuilder) -> int:
+    """Post-order walk with an explicit stack; returns the expression's node."""
+    results: list[int] = []
+    stack: list[tuple[Expr, bool]] = [(expression, False)]
+    while stack:
+        current, children_done = stack.pop()
+        if isinstance(current, Number):
+            results.append(builder.constant(current.value))
+        elif isinstance(current, Constant):
+            results.append(builder.constant(CONSTANTS[current.name]))
+        elif isinstance(current, Name):
+            results.append(scope[current.id])
+        elif not children_done:
+            stack.append((current, True))
+            stack.extend((argument, False) for argument in reversed(current.args))
+        else:
+            arguments = results[len(results) - len(current.args) :]
+            del results[len(results) - len(current.args) :]
+            results.append(_apply(current, tuple(arguments), builder))
+    return results[0]
+
+
+def _apply(call: Apply, arguments: tuple[int, ...], builder: GraphBuilder) -> int:
+    gate = GATES[call.gate]
+    if not gate.variadic:
+        return builder.apply(call.gate, arguments, call.span)
+    folded = arguments[0]
+    for argument in arguments[1:]:
+        folded = builder.apply(call.gate, (folded, argument), call.span)
+    return folded
+
+
+def _prune(nodes: list[Node], output: int, program: Program) -> Graph:
+    """Keep the inputs and the nodes the output depends on, renumbered in the same order."""
+    live = [node.op == INPUT for node in nodes]
+    live[output] = True
+    for index in range(len(nodes) - 1, -1, -1):
+        if live[index]:
+            for argument in nodes[index].args:
+                live[argument] = True
+    renumbered: dict[int, int] = {}
+    kept: list[Node] = []
+    for index, node in enumerate(nodes):
+        if live[index]:
+            renumbered[index] = len(kept)
+            kept.append(
+                Node(
+                    node.op,
+                    tuple(renumbered[a] for a in node.args),
+                    node.value,
+                    node.label,
+                    node.span,
+                )
+            )
+    return Graph(tuple(kept), renumbered[output], program.inputs, program.source)

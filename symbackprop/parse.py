@@ -1,0 +1,342 @@
+"""Stage 1 — parse: program text → `syntax.Program`, a checked abstract syntax tree.
+
+Lark's LALR parser runs our transformer inside the parse, so no intermediate parse tree is built
+and deep nesting never recurses.  Names are resolved on the way: each use is an input, an earlier
+binding or a constant; function calls are checked against the gate registry.  Every problem
+becomes a `ParseError` (or one of its siblings) with a span and a caret.  Only this module
+imports lark.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import lark
+from lark import Lark, Token, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .errors import ArityError, NameResolutionError, ParseError, UnknownFunctionError
+from .gates import CONSTANTS, FUNCTIONS
+from .syntax import Apply, Constant, Expr, Let, Name, Number, Program, Span
+
+GRAMMAR_FILE = "symbackprop.lark"
+
+TOKEN_WORDS = {
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "POW": "'**'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "_SEP": "a new line or ';'",
+    "$END": "the end of the program",
+}
+
+
+def parse(source: str) -> Program:
+    """Parse a program and resolve its names.
+
+    >>> program = parse("q = x + y; f = q * z; f")
+    >>> program.inputs
+    ('x', 'y', 'z')
+    >>> [binding.name for binding in program.bindings]
+    ['q', 'f']
+    """
+    if not isinstance(source, str):
+        raise TypeError(f"a program is text (str), not {type(source).__name__}")
+    with _PARSER_LOCK:
+        builder = _BUILDER
+        builder.start(source)
+        try:
+            statements = _parser().parse(source)
+        except UnexpectedInput as error:
+            raise _syntax_error(error, source) from None
+        finally:
+            inputs = builder.finish()
+    return _assemble(statements, inputs, source)
+
+
+def grammar_path() -> Path:
+    """The grammar file: inside the installed package, else at the top of a checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (
+        package / "grammar" / GRAMMAR_FILE,
+        package.parent / "grammar" / GRAMMAR_FILE,
+    ):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"symbackprop's grammar file {GRAMMAR_FILE} is missing from {package}")
+
+
+class _ParenthesisContinuation:
+    """Post-lexer: inside parentheses a newline continues the line, as in Python."""
+
+    always_accept = ("_SEP",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth = 0
+        for token in stream:
+            if token.type == "LPAR":
+                depth += 1
+            elif token.type == "RPAR":
+                depth = max(depth - 1, 0)
+            elif token.type == "_SEP" and depth > 0 and token.value != ";":
+                continue
+            yield token
+
+
+@cache
+def _parser() -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        start="program",
+        parser="lalr",
+        transformer=_BUILDER,
+        postlex=_ParenthesisContinuation(),
+        maybe_placeholders=False,
+    )
+
+
+def _token_span(token: Token) -> Span:
+    return Span(
+        token.start_pos or 0,
+        token.end_pos or 0,
+        token.line or 1,
+        token.column or 1,
+        token.end_line or token.line or 1,
+        token.end_column or (token.column or 1) + len(token),
+    )
+
+
+@v_args(inline=True)
+class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
+    """Builds `syntax` nodes as the LALR parser reduces; one method per grammar alias.
+
+    It also resolves names as they are reduced, which happens in text order: the first use of an
+    unbound name makes it an input, so binding it later is an error.
+    """
+
+    def start(self, source: str) -> None:
+        self.source = source
+        self.inputs: dict[str, Span] = {}
+        self.bound: dict[str, Span] = {}
+
+    def finish(self) -> tuple[str, ...]:
+        inputs = tuple(self.inputs)
+        self.source = ""
+        self.inputs = {}
+        self.bound = {}
+        return inputs
+
+    # -- leaves ---------------------------------------------------------------------------
+
+    def number(self, token: Token) -> Number:
+        return Number(float(token), str(token), _token_span(token))
+
+    def name(self, token: Token) -> Expr:
+        span = _token_span(token)
+        name = str(token)
+        if name in CONSTANTS:
+            return Constant(name, span)
+        if name in FUNCTIONS:
+            raise NameResolutionError(
+                f"'{name}' is a function: call it, as in {name}(x)", span, self.source
+            )
+        if name not in self.bound and name not in self.inputs:
+            self.inputs[name] = span
+        return Name(name, span)
+
+    # -- operators: each alias is the name of its gate ----------------------------------------
+
+    def add(self, left: Expr, _op: Token, right: Expr) -> Apply:
+        return Apply("add", (left, right), left.span.cover(right.span))
+
+    def sub(self, left: Expr, _op: Token, right: Expr) -> Apply:
+        return Apply("sub", (left, right), left.span.cover(right.span))
+
+    def mul(self, left: Expr, _op: Token, right: Expr) -> Apply:
+        return Apply("mul", (left, right), left.span.cover(right.span))
+
+    def div(self, left: Expr, _op: Token, right: Expr) -> Apply:
+        return Apply("div", (left, right), left.span.cover(right.span))
+
+    def pow(self, base: Expr, _op: Token, exponent: Expr) -> Apply:
+        return Apply("pow", (base, exponent), base.span.cover(exponent.span))
+
+    def neg(self, op: Token, operand: Expr) -> Apply:
+        return Apply("neg", (operand,), _token_span(op).cover(operand.span))
+
+    def pos(self, _op: Token, operand: Expr) -> Expr:
+        return operand
+
+    def group(self, _open: Token, inner: Expr, _close: Token) -> Expr:
+        return inner
+
+    def arguments(self, *items: Expr | Token) -> tuple[Expr, ...]:
+        return tuple(item for item in items if not isinstance(item, Token))
+
+    def call(self, name: Token, _open: Token, args: tuple[Expr, ...], close: Token) -> Apply:
+        function = str(name)
+        name_span = _token_span(name)
+        span = name_span.cover(_token_span(close))
+        gate = FUNCTIONS.get(function)
+        if gate is None:
+            raise UnknownFunctionError(_unknown_function_message(function), name_span, self.source)
+        if gate.variadic and len(args) < gate.arity:
+            raise ArityError(
+                f"{function}() takes at least {gate.arity} arguments, got {len(args)}",
+                span,
+                self.source,
+            )
+        if not gate.variadic and len(args) != gate.arity:
+            plural = "argument" if gate.arity == 1 else "arguments"
+            raise ArityError(
+                f"{function}() takes {gate.arity} {plural}, got {len(args)}", span, self.source
+            )
+        return Apply(function, args, span)
+
+    # -- statements ----------------------------------------------------------------------
+
+    def let(self, name: Token, _equal: Token, value: Expr) -> Let:
+        binding = str(name)
+        span = _token_span(name)
+        if binding in FUNCTIONS or binding in CONSTANTS:
+            kind = "function" if binding in FUNCTIONS else "constant"
+            raise NameResolutionError(
+                f"'{binding}' is a reserved {kind} name and cannot be bound", span, self.source
+            )
+        if binding in self.bound:
+            first = self.bound[binding]
+            raise NameResolutionError(
+                f"'{binding}' is already bound (at line {first.line}, column {first.column}); "
+                "a name is bound once",
+                span,
+                self.source,
+            )
+        if binding in self.inputs:
+            used = self.inputs[binding]
+            raise NameResolutionError(
+                f"'{binding}' is used (at line {used.line}, column {used.column}) before it is "
+                "bound here",
+                span,
+                self.source,
+            )
+        self.bound[binding] = span
+        return Let(binding, value, span.cover(value.span), span)
+
+    def output(self, value: Expr) -> Expr:
+        return value
+
+    def program(self, *statements: Let | Expr) -> tuple[Let | Expr, ...]:
+        return statements
+
+
+_BUILDER = _AstBuilder()
+_PARSER_LOCK = threading.Lock()
+
+
+def _assemble(statements: tuple[Let | Expr, ...], inputs: tuple[str, ...], source: str) -> Program:
+    *bindings, last = statements
+    for statement in bindings:
+        if not isinstance(statement, Let):
+            raise ParseError(
+                "only the last statement may be a bare expression (it is the output); "
+                "bind this one to a name or remove it",
+                statement.span,
+                source,
+            )
+    if isinstance(last, Let):
+        raise ParseError(
+            f"the program must end with its output expression, for example a line '{last.name}'",
+            last.span,
+            source,
+        )
+    return Program(tuple(bindings), last, inputs, source)  # type: ignore[arg-type]
+
+
+def _unknown_function_message(function: str) -> str:
+    message = f"unknown function '{function}'"
+    suggestions = difflib.get_close_matches(function, sorted(FUNCTIONS), n=1, cutoff=0.6)
+    if suggestions:
+        return f"{message}; did you mean '{suggestions[0]}'?"
+    return f"{message}; the functions are {', '.join(sorted(FUNCTIONS))}"
+
+
+def _position_span(source: str, position: int) -> Span:
+    position = min(max(position, 0), len(source))
+    line = source.count("\n", 0, position) + 1
+    column = position - (source.rfind("\n", 0, position) + 1) + 1
+    return Span(position, position + 1, line, column)
+
+
+def _syntax_error(error: UnexpectedInput, source: str) -> ParseError:
+    expected = tuple(sorted({TOKEN_WORDS.get(name, name) for name in _expected(error)}))
+    if isinstance(error, UnexpectedCharacters):
+        character = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        span = _position_span(source, error.pos_in_stream)
+        return ParseError(f"unexpected character {character!r}", span, source, expected)
+    if isinstance(error, UnexpectedToken) and error.token.type != "$END":
+        token = error.token
+        span = _token_span(token)
+        message = f"unexpected {_describe(token)}"
+        previous = source[: token.start_pos].rstrip(" \t")
+        if token.type in ("NAME", "LPAR") and previous[-1:].isalnum():
+            message += " (write * for a product, as in 2*x)"
+        return ParseError(message, span, source, expected)
+    span = _position_span(source, len(source.rstrip()))
+    if not _has_code(source):
+        return ParseError(
+            "the program is empty: write an expression such as (x + y) * z", span, source
+        )
+    message = "unexpected end of the program"
+    unclosed = _unclosed_parenthesis(source)
+    if unclosed is not None:
+        opened = _position_span(source, unclosed)
+        message += f": the '(' at line {opened.line}, column {opened.column} is not closed"
+    return ParseError(message, span, source, expected)
+
+
+def _describe(token: Token) -> str:
+    if token.type == "NUMBER":
+        return f"number {str(token)!r}"
+    if token.type == "NAME":
+        return f"name {str(token)!r}"
+    if token.type == "_SEP":
+        return "';'" if token.value == ";" else "end of line"
+    return TOKEN_WORDS.get(token.type, repr(str(token)))
+
+
+def _unclosed_parenthesis(source: str) -> int | None:
+    """The offset of the last '(' left open, ignoring comments."""
+    open_positions: list[int] = []
+    in_comment = False
+    for position, character in enumerate(source):
+        if character == "#":
+            in_comment = True
+        elif character == "\n":
+            in_comment = False
+        elif in_comment:
+            continue
+        elif character == "(":
+            open_positions.append(position)
+        elif character == ")" and open_positions:
+            open_positions.pop()
+    return open_positions[-1] if open_positions else None
+
+
+def _expected(error: UnexpectedInput) -> set[str]:
+    expected = getattr(error, "expected", None) or getattr(error, "allowed", None) or set()
+    return {name for name in expected if not name.startswith("__")}
+
+
+def _has_code(source: str) -> bool:
+    return any(line.split("#", 1)[0].strip(" \t;\r") for line in source.splitlines())

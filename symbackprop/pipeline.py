@@ -1,0 +1,64 @@
+"""`compile()`: the pipeline's table of contents — parse, lower, backprop, then emit and load.
+
+Each stage is a function from one value to the next; this module calls them in order and caches
+the result by text and options, so compiling the same formula twice costs a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from .backprop import backprop
+from .errors import SymbackpropError
+from .function import CompiledFunction
+from .lower import lower
+from .parse import parse
+
+_CACHE: dict[tuple[Any, ...], CompiledFunction] = {}
+_CACHE_LIMIT = 512
+_CACHE_LOCK = threading.Lock()
+
+
+def compile(text: str, wrt: Iterable[str] | str | None = None) -> CompiledFunction:
+    """Compile a formula into a function returning its value and gradients.
+
+    `wrt` names the inputs whose gradients are wanted (default: all, in order of first
+    appearance); gradients of other inputs are not computed at all.
+
+    >>> f = compile("1/(1+exp(-(w0*x0+w1*x1+w2)))", wrt=["w0", "w1", "w2"])
+    >>> value, grads = f(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)
+    >>> round(value, 4), {name: round(g, 4) for name, g in grads.items()}
+    (0.7311, {'w0': -0.1966, 'w1': -0.3932, 'w2': 0.1966})
+    """
+    key = (text, None if wrt is None else tuple([wrt] if isinstance(wrt, str) else wrt))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    program = parse(text)
+    graph = lower(program)
+    chosen = _check_wrt(key[1], graph.inputs)
+    backward = backprop(graph, chosen)
+    function = CompiledFunction(text, chosen, backward, {})
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = function
+    return function
+
+
+def _check_wrt(wrt: tuple[str, ...] | None, inputs: tuple[str, ...]) -> tuple[str, ...]:
+    if wrt is None:
+        return inputs
+    for name in wrt:
+        if not isinstance(name, str):
+            raise TypeError(f"wrt must name inputs as strings, got {name!r}")
+        if name not in inputs:
+            raise SymbackpropError(
+                f"wrt names {name!r}, which is not an input of the formula; "
+                f"its inputs are {', '.join(inputs) or 'none'}"
+            )
+    if len(set(wrt)) != len(wrt):
+        raise SymbackpropError(f"wrt names an input more than once: {', '.join(wrt)}")
+    return tuple(name for name in inputs if name in wrt)

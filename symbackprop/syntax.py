@@ -1,0 +1,101 @@
+"""The abstract syntax tree that `parse` produces and `lower` consumes.
+
+Small frozen dataclasses, each carrying the `Span` of the text it came from, so that every later
+error and explanation can point back at the user's characters.  Imports nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a piece of syntax sits in the source: offsets [start, end) and 1-based line/column.
+
+    `end_line`/`end_column` locate the character just after the span (so a one-character span at
+    column 5 ends at column 6).
+    """
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int = 0
+    end_column: int = 0
+
+    def __post_init__(self) -> None:
+        if self.end_line == 0:
+            object.__setattr__(self, "end_line", self.line)
+            object.__setattr__(self, "end_column", self.column + max(self.end - self.start, 1))
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span holding both `self` and `other` (for an operator and its operands)."""
+        first = self if self.start <= other.start else other
+        last = self if self.end >= other.end else other
+        return Span(first.start, last.end, first.line, first.column, last.end_line, last.end_column)
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A numeric literal; `text` keeps the user's spelling (`1.`, `1e-3`) for printing back."""
+
+    value: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """A named mathematical constant: `pi` or `e`."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A reference to an input or to an earlier let-binding."""
+
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Apply:
+    """A gate applied to arguments: an operator (`a + b`, `-a`) or a function call (`exp(a)`).
+
+    `gate` is the registry name (`add`, `neg`, `exp`, `max` ...).  A variadic call such as
+    `max(a, b, c)` keeps all its arguments here; lowering folds it into binary gates.
+    """
+
+    gate: str
+    args: tuple[Expr, ...]
+    span: Span
+
+
+Expr = Number | Constant | Name | Apply
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    """A statement `name = value`: names an intermediate value for reuse and for explanations."""
+
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A whole formula: let-bindings in order, then the output expression.
+
+    `inputs` are the free names in order of first appearance in the text — the compiled
+    function's parameters.  `source` is the text it was parsed from.
+    """
+
+    bindings: tuple[Let, ...]
+    result: Expr
+    inputs: tuple[str, ...]
+    source: str
