@@ -1,0 +1,123 @@
+"""The `symbackprop` command line: `symbackprop grad EXPR --at x=1,y=2` prints value and gradients.
+
+EXPR is the formula text, `-` to read it from standard input, or `@path` to read a file.  Bad
+input prints our caret message and exits with status 2, never a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import SymbackpropError
+from .pipeline import compile as compile_text
+
+EXAMPLE = 'symbackprop grad "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3'
+
+
+class UsageError(Exception):
+    """A command-line argument that is not what the command expects."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return int(arguments.run(arguments))
+    except (SymbackpropError, UsageError, TypeError) as error:
+        print(f"symbackprop: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symbackprop",
+        description="Compile a formula into its value and gradient by backpropagation.",
+        epilog=f"example:\n  {EXAMPLE}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    grad = commands.add_parser(
+        "grad",
+        help="print the value and the gradients at a point",
+        description="Print the formula's value and its gradient with respect to each input.",
+        epilog=f"example:\n  {EXAMPLE}\n  symbackprop grad 'q = x + y; f = q * z; f' --at x=-2,y=5,z=-4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    grad.add_argument("expr", metavar="EXPR", help="the formula, '-' for stdin, or @FILE")
+    grad.add_argument(
+        "--at", required=True, metavar="NAME=VALUE,...", help="the point: a value for each input"
+    )
+    grad.add_argument("--wrt", metavar="NAME,...", help="only these inputs' gradients")
+    grad.add_argument("--json", action="store_true", help="print JSON with full precision")
+    grad.set_defaults(run=_grad)
+    return parser
+
+
+def _grad(arguments: argparse.Namespace) -> int:
+    text = read_expression(arguments.expr)
+    wrt = _names(arguments.wrt) if arguments.wrt else None
+    function = compile_text(text, wrt=wrt)
+    point = parse_point(arguments.at)
+    value, gradients = function(**point)
+    if arguments.json:
+        print(json.dumps({"value": value, "gradient": gradients}))
+        return 0
+    width = max([len(name) for name in gradients] + [1])
+    print(f"value = {_number(value)}")
+    for name, gradient in gradients.items():
+        print(f"∂/∂{name:<{width}} = {_number(gradient)}")
+    return 0
+
+
+def read_expression(argument: str) -> str:
+    """The formula text from an argument: itself, '-' for standard input, '@path' for a file."""
+    if argument == "-":
+        return sys.stdin.read()
+    if argument.startswith("@"):
+        path = Path(argument[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    return argument
+
+
+def parse_point(text: str) -> dict[str, float]:
+    """`"x=-2,y=5"` → `{"x": -2.0, "y": 5.0}`."""
+    point: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, number = item.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise UsageError(f"--at expects NAME=VALUE pairs separated by commas, got {item!r}")
+        try:
+            point[name] = float(number)
+        except ValueError:
+            raise UsageError(f"--at: {name} = {number.strip()!r} is not a number") from None
+    return point
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _number(value: float) -> str:
+    """Short but exact enough to read: 6 significant digits, integers without '.0'."""
+    if (
+        isinstance(value, float)
+        and math.isfinite(value)
+        and value == int(value)
+        and abs(value) < 1e15
+    ):
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
