@@ -109,8 +109,9 @@ def backprop(graph: Graph, wrt: tuple[str, ...]) -> Backward:
             received.add(argument)
 
     gradients = []
+    input_nodes = graph.input_nodes()
     for name in wrt:
-        input_node = graph.input_node(name)
+        input_node = input_nodes[name]
         if input_node == graph.output:
             gradients.append((name, gradient[graph.output]))
         elif input_node in received:

@@ -83,8 +83,12 @@ class _Emitter:
         self.mode = mode
         self.nodes = backward.nodes
         self.imports: set[tuple[str, str]] = set()
-        reserved = {VALUE_AND_GRAD, VALUE, SUM_TO_SHAPE, OUTPUT_SHAPE, NUMPY_ALIAS, "inf", "nan"}
+        reserved = {VALUE_AND_GRAD, VALUE, SUM_TO_SHAPE, OUTPUT_SHAPE, NUMPY_ALIAS, "math", "inf", "nan"}
         reserved |= {_form(gate, mode).function for gate in GATES.values() if _is_call(gate, mode)}
+        self.inputs = backward.graph.input_nodes()
+        self.gradient_nodes = {
+            node.args[0]: index for index, node in enumerate(self.nodes) if node.op == GRADIENT
+        }
         self.merged = self._merged_contributions()
         self.namer = Namer(reserved)
         self.names = python_names(self.nodes, self.namer, self.merged)
@@ -93,7 +97,7 @@ class _Emitter:
 
     def module(self) -> Module:
         graph = self.backward.graph
-        parameters = tuple(self.names[graph.input_node(name)] for name in graph.inputs)
+        parameters = tuple(self.names[self.inputs[name]] for name in graph.inputs)
         forward = self._forward_lines()
         backward = self._backward_lines()
         returned = self._return_lines()
@@ -169,7 +173,7 @@ class _Emitter:
         return lines
 
     def _accumulate(self, statement: Accumulate) -> str:
-        gradient = self.names[self._gradient_node(statement.target)]
+        gradient = self.names[self.gradient_nodes[statement.target]]
         contribution = self._operand(statement.contribution)
         if statement.first:
             return f"{gradient} = {contribution}"
@@ -193,7 +197,7 @@ class _Emitter:
         for name, node in self.backward.gradients:
             gradient = self._operand(node)
             if self.mode == ARRAY:
-                parameter = self.names[graph.input_node(name)]
+                parameter = self.names[self.inputs[name]]
                 if self.nodes[node].op == CONSTANT:
                     gradient, constant = self.namer.claim("d" + parameter.rstrip("_")), gradient
                 else:
@@ -230,14 +234,8 @@ class _Emitter:
                 and statement.contribution in computed
                 and uses.get(statement.contribution) == 1
             ):
-                merged[statement.contribution] = self._gradient_node(statement.target)
+                merged[statement.contribution] = self.gradient_nodes[statement.target]
         return merged
-
-    def _gradient_node(self, target: int) -> int:
-        for index, node in enumerate(self.nodes):
-            if node.op == GRADIENT and node.args[0] == target:
-                return index
-        raise KeyError(target)
 
     def _operand(self, index: int) -> str:
         node = self.nodes[index]

@@ -65,11 +65,11 @@ class CompiledFunction:
         """The generated module for `mode`: "float" (Python floats, `math`) or "array" (NumPy)."""
         return self._ensure(mode).source
 
-    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         """The value and the gradients `{name: gradient}` for the inputs in `wrt`."""
         return self._run(VALUE_AND_GRAD, self._float_value_and_grad, args, kwargs)
 
-    def value(self, *args: Any, **kwargs: Any) -> Any:
+    def value(self, /, *args: Any, **kwargs: Any) -> Any:
         """The forward pass alone."""
         return self._run(VALUE, self._float_value, args, kwargs)
 

@@ -46,12 +46,9 @@ class Graph:
     inputs: tuple[str, ...]
     source: str
 
-    def input_node(self, name: str) -> int:
-        """The index of the input called `name` (every input has a node, used or not)."""
-        for index, node in enumerate(self.nodes):
-            if node.op == INPUT and node.label == name:
-                return index
-        raise KeyError(name)
+    def input_nodes(self) -> dict[str, int]:
+        """The index of each input's node, by name (every input has a node, used or not)."""
+        return {node.label: index for index, node in enumerate(self.nodes) if node.op == INPUT}  # type: ignore[misc]
 
 
 class GraphBuilder:

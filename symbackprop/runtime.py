@@ -62,8 +62,8 @@ def sum_to_shape(gradient: Any, shape: tuple[int, ...], output_shape: tuple[int,
     Generated array code seeds the backward pass with a scalar 1.0, so an adjoint may be smaller
     than the output it stands for; it is first broadcast to the output's shape.  An input that
     NumPy broadcast (a scalar weight times a vector of samples) then gets the sum over the
-    broadcast axes — the gradient of the sum of the output's elements.  Always a fresh array, so
-    that no two returned gradients share memory with each other or with the inputs.
+    broadcast axes — the gradient of the sum of the output's elements.  Always a fresh array (a
+    NumPy scalar for shape ()), so no two gradients share memory with each other or the inputs.
     """
     full_shape = np.broadcast_shapes(np.shape(gradient), output_shape, shape)
     full = np.broadcast_to(gradient, full_shape)
@@ -74,6 +74,5 @@ def sum_to_shape(gradient: Any, shape: tuple[int, ...], output_shape: tuple[int,
         if size == 1 and full_shape[leading + axis] != 1
     )
     axes = tuple(range(leading)) + stretched
-    if not axes:
-        return np.array(full)
-    return np.sum(full, axis=axes, keepdims=False).reshape(shape)
+    summed = np.sum(full, axis=axes).reshape(shape) if axes else np.array(full)
+    return summed[()] if summed.ndim == 0 else summed
