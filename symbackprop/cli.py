@@ -17,6 +17,7 @@ from .errors import SymbackpropError
 from .pipeline import compile as compile_text
 
 EXAMPLE = 'symbackprop grad "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3'
+STAGED_EXAMPLE = "symbackprop grad 'q = x + y; f = q * z; f' --at x=-2,y=5,z=-4"
 
 
 class UsageError(Exception):
@@ -46,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         "grad",
         help="print the value and the gradients at a point",
         description="Print the formula's value and its gradient with respect to each input.",
-        epilog=f"example:\n  {EXAMPLE}\n  symbackprop grad 'q = x + y; f = q * z; f' --at x=-2,y=5,z=-4",
+        epilog=f"examples:\n  {EXAMPLE}\n  {STAGED_EXAMPLE}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     grad.add_argument("expr", metavar="EXPR", help="the formula, '-' for stdin, or @FILE")

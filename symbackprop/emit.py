@@ -83,7 +83,16 @@ class _Emitter:
         self.mode = mode
         self.nodes = backward.nodes
         self.imports: set[tuple[str, str]] = set()
-        reserved = {VALUE_AND_GRAD, VALUE, SUM_TO_SHAPE, OUTPUT_SHAPE, NUMPY_ALIAS, "math", "inf", "nan"}
+        reserved = {
+            VALUE_AND_GRAD,
+            VALUE,
+            SUM_TO_SHAPE,
+            OUTPUT_SHAPE,
+            NUMPY_ALIAS,
+            "math",
+            "inf",
+            "nan",
+        }
         reserved |= {_form(gate, mode).function for gate in GATES.values() if _is_call(gate, mode)}
         self.inputs = backward.graph.input_nodes()
         self.gradient_nodes = {
@@ -203,8 +212,7 @@ class _Emitter:
                 else:
                     constant = gradient
                 lines.append(
-                    f"{gradient} = {SUM_TO_SHAPE}({constant}, {NUMPY_ALIAS}.shape({parameter}), "
-                    f"{OUTPUT_SHAPE})"
+                    f"{gradient} = {SUM_TO_SHAPE}({constant}, {parameter}, {OUTPUT_SHAPE})"
                 )
             results.append(f'"{name}": {gradient}')
         lines.append(f"return {output}, {{{', '.join(results)}}}")

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
 from .backprop import Backward
 from .emit import ARRAY, FLOAT, VALUE, VALUE_AND_GRAD, Module, emit
-from .errors import EvaluationError
+from .errors import EvaluationError, SymbackpropError
 from .load import load, source_filename
 
 GradientFunction = Callable[..., tuple[Any, dict[str, Any]]]
@@ -92,19 +91,20 @@ class CompiledFunction:
     ) -> Any:
         values = self._bind(args, kwargs) if kwargs or len(args) != len(self.inputs) else args
         if all(type(value) is float for value in values):
-            return self._run_float(float_function, values)
+            return self._guarded(FLOAT, float_function, values)
+        pairs = tuple(zip(self.inputs, values, strict=True))
         if all(isinstance(value, (int, float)) for value in values):
-            return self._run_float(float_function, tuple(float(value) for value in values))
-        arrays = tuple(
-            self._as_array(name, value) for name, value in zip(self.inputs, values, strict=True)
-        )
-        return self._ensure_functions(ARRAY)[which](*arrays)
+            floats = tuple(_as_float(name, value) for name, value in pairs)
+            return self._guarded(FLOAT, float_function, floats)
+        operands = tuple(_as_array_operand(name, value) for name, value in pairs)
+        return self._guarded(ARRAY, self._ensure_functions(ARRAY)[which], operands)
 
-    def _run_float(self, function: Callable[..., Any], values: tuple[float, ...]) -> Any:
+    def _guarded(self, mode: str, function: Callable[..., Any], values: tuple[Any, ...]) -> Any:
+        """Call generated code; a failure inside it becomes an error that points at the text."""
         try:
             return function(*values)
         except (ArithmeticError, ValueError) as error:
-            located = self._locate(error, error.__traceback__)
+            located = self._locate(mode, error)
             if located is None:
                 raise
             raise located from error
@@ -133,21 +133,6 @@ class CompiledFunction:
             raise TypeError(f"missing {plural}: {', '.join(repr(name) for name in missing)}")
         return tuple(values)
 
-    @staticmethod
-    def _as_array(name: str, value: Any) -> Any:
-        try:
-            array = np.asarray(value)
-        except Exception as error:
-            raise TypeError(f"input {name!r} must be a number or an array of numbers") from error
-        if array.dtype.kind == "f":
-            return array
-        if array.dtype.kind in "biu":
-            return array.astype(np.float64)
-        raise TypeError(
-            f"input {name!r} must be a real number or an array of real numbers, "
-            f"not {array.dtype} values"
-        )
-
     # -- generated code --------------------------------------------------------------------
 
     def _ensure(self, mode: str) -> Module:
@@ -163,13 +148,12 @@ class CompiledFunction:
         self._ensure(mode)
         return self._functions[mode]
 
-    def _locate(
-        self, error: BaseException, traceback: TracebackType | None
-    ) -> EvaluationError | None:
-        """Turn a float-mode exception into an error pointing at the failing sub-expression."""
-        module = self._modules[FLOAT]
+    def _locate(self, mode: str, error: BaseException) -> EvaluationError | None:
+        """Turn an exception raised in generated code into an error at the failing gate's text."""
+        module = self._modules[mode]
         filename = source_filename(module.source)
         line = None
+        traceback = error.__traceback__
         while traceback is not None:
             if traceback.tb_frame.f_code.co_filename == filename:
                 line = traceback.tb_lineno
@@ -179,13 +163,10 @@ class CompiledFunction:
         span = module.line_spans[line]
         snippet = self.text[span.start : span.end]
         where = "the gradient of " if line in module.backward_lines else ""
-        reason = _reason(error)
-        return EvaluationError(
-            f"{reason} while computing {where}{snippet!r} with float inputs "
-            "(NumPy arrays give inf/nan with a warning instead)",
-            span,
-            self.text,
-        )
+        message = f"{_reason(error)} while computing {where}{snippet!r}"
+        if mode == FLOAT:
+            message += " with float inputs (NumPy arrays give inf/nan with a warning instead)"
+        return EvaluationError(message, span, self.text)
 
 
 def _reason(error: BaseException) -> str:
@@ -193,8 +174,7 @@ def _reason(error: BaseException) -> str:
         return "division by zero"
     if isinstance(error, OverflowError):
         return "overflow"
-    message = str(error) or type(error).__name__
-    return message
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _recompile(
@@ -204,6 +184,35 @@ def _recompile(
     options: dict[str, Any],
 ) -> CompiledFunction:
     return compile_text(text, wrt=list(wrt), **options)
+
+
+def _as_float(name: str, value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise SymbackpropError(f"input {name!r} is an integer too large for a float") from None
+
+
+def _as_array_operand(name: str, value: Any) -> Any:
+    """An input for array-mode code: Python numbers stay scalars, the rest become float arrays.
+
+    A Python float is kept as it is, so that NumPy treats it as a weak scalar and a float32 array
+    input keeps its precision; integer and boolean arrays become float64.
+    """
+    if isinstance(value, (int, float)):
+        return _as_float(name, value)
+    try:
+        array = np.asarray(value)
+    except Exception as error:
+        raise TypeError(f"input {name!r} must be a number or an array of numbers") from error
+    if array.dtype.kind == "f":
+        return array
+    if array.dtype.kind in "biu":
+        return array.astype(np.float64)
+    raise TypeError(
+        f"input {name!r} must be a real number or an array of real numbers, "
+        f"not {array.dtype} values"
+    )
 
 
 class _Missing:

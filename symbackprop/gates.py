@@ -86,7 +86,8 @@ class Gate:
 
     Identities let the graph builder drop trivial work: `identity` is the element `e` with
     `gate(x, e) == x` (and `gate(e, x) == x` too when `commutative`), `negating` the element with
-    `gate(x, negating) == -x`, and an `involution` undoes itself (`--x == x`).
+    `gate(x, negating) == -x`, `absorbing` a pair `(c, r)` with `gate(x, c) == r` for every x
+    (NaN and inf included), and an `involution` undoes itself (`--x == x`).
     """
 
     name: str
@@ -105,6 +106,7 @@ class Gate:
     commutative: bool = False
     identity: float | None = None
     negating: float | None = None
+    absorbing: tuple[float, float] | None = None
     involution: bool = False
 
 
@@ -241,6 +243,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         ),
         explanation="d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·log(a)",
         identity=1.0,
+        absorbing=(0.0, 1.0),
     ),
     _unary_math(
         "exp",
@@ -335,9 +338,9 @@ _GATE_LIST: tuple[Gate, ...] = (
         name="max",
         arity=2,
         notation=_function("max"),
-        float_form=Call("max", "builtins"),
+        float_form=_runtime("maximum"),
         array_form=_numpy("maximum"),
-        evaluate=max,
+        evaluate=runtime.maximum,
         sympy=lambda sp, a, b: sp.Max(a, b),
         rules=(
             lambda ns, a, b, out, up: ns.where(ns.ge(a, b), up, 0),
@@ -352,9 +355,9 @@ _GATE_LIST: tuple[Gate, ...] = (
         name="min",
         arity=2,
         notation=_function("min"),
-        float_form=Call("min", "builtins"),
+        float_form=_runtime("minimum"),
         array_form=_numpy("minimum"),
-        evaluate=min,
+        evaluate=runtime.minimum,
         sympy=lambda sp, a, b: sp.Min(a, b),
         rules=(
             lambda ns, a, b, out, up: ns.where(ns.ge(b, a), up, 0),

@@ -92,6 +92,8 @@ class GraphBuilder:
                     return args[0]
                 if gate.commutative and left == gate.identity:
                     return args[1]
+            if gate.absorbing is not None and right == gate.absorbing[0]:
+                return self.constant(gate.absorbing[1])
             if gate.negating is not None:
                 if right == gate.negating:
                     return self.apply(NEGATE, (args[0],), span)

@@ -27,17 +27,27 @@ def softplus(t: float) -> float:
 
 
 def relu(t: float) -> float:
-    """max(t, 0)."""
-    return t if t > 0.0 else 0.0
+    """max(t, 0); NaN stays NaN, as with NumPy."""
+    return 0.0 if t <= 0.0 else t
+
+
+def maximum(a: float, b: float) -> float:
+    """The larger of a and b, the first on a tie; NaN if either is NaN, as `numpy.maximum`."""
+    return a if a >= b or a != a else b
+
+
+def minimum(a: float, b: float) -> float:
+    """The smaller of a and b, the first on a tie; NaN if either is NaN, as `numpy.minimum`."""
+    return a if a <= b or a != a else b
 
 
 def sign(t: float) -> float:
-    """−1, 0 or 1: the derivative of |t| (0 at t = 0, the subgradient we choose)."""
+    """−1, 0 or 1: the derivative of |t| (0 at t = 0, the subgradient we choose); NaN for NaN."""
     if t > 0.0:
         return 1.0
     if t < 0.0:
         return -1.0
-    return t * 0.0  # 0.0 for ±0, NaN for NaN, as NumPy's sign does
+    return t if t != t else 0.0
 
 
 def sigmoid_array(t: Any) -> Any:
@@ -56,23 +66,31 @@ def relu_array(t: Any) -> Any:
     return np.maximum(t, 0.0)
 
 
-def sum_to_shape(gradient: Any, shape: tuple[int, ...], output_shape: tuple[int, ...]) -> Any:
-    """The gradient of an input of `shape`, from the adjoint computed for its broadcast copies.
+def sum_to_shape(gradient: Any, like: Any, output_shape: tuple[int, ...]) -> Any:
+    """The gradient for input `like`, from the adjoint computed for its broadcast copies.
 
     Generated array code seeds the backward pass with a scalar 1.0, so an adjoint may be smaller
     than the output it stands for; it is first broadcast to the output's shape.  An input that
     NumPy broadcast (a scalar weight times a vector of samples) then gets the sum over the
-    broadcast axes — the gradient of the sum of the output's elements.  Always a fresh array (a
-    NumPy scalar for shape ()), so no two gradients share memory with each other or the inputs.
+    broadcast axes — the gradient of the sum of the output's elements.  The result has the
+    input's shape and floating dtype, and is always fresh (a NumPy scalar for shape ()), so no
+    two gradients share memory with each other or with the inputs.
     """
-    full_shape = np.broadcast_shapes(np.shape(gradient), output_shape, shape)
-    full = np.broadcast_to(gradient, full_shape)
-    leading = len(full_shape) - len(shape)
-    stretched = tuple(
-        leading + axis
-        for axis, size in enumerate(shape)
-        if size == 1 and full_shape[leading + axis] != 1
-    )
-    axes = tuple(range(leading)) + stretched
-    summed = np.sum(full, axis=axes).reshape(shape) if axes else np.array(full)
+    shape = np.shape(like)
+    dtype = like.dtype if isinstance(like, np.ndarray) else np.float64
+    if np.ndim(gradient) == 0 and gradient == 0:
+        # A zero adjoint: the output does not depend on this input, whatever the shapes.
+        summed = np.zeros(shape, dtype)
+    else:
+        full_shape = np.broadcast_shapes(np.shape(gradient), output_shape, shape)
+        full = np.broadcast_to(gradient, full_shape)
+        leading = len(full_shape) - len(shape)
+        stretched = tuple(
+            leading + axis
+            for axis, size in enumerate(shape)
+            if size == 1 and full_shape[leading + axis] != 1
+        )
+        axes = tuple(range(leading)) + stretched
+        summed = np.sum(full, axis=axes).reshape(shape) if axes else np.array(full)
+        summed = summed.astype(dtype, copy=False)
     return summed[()] if summed.ndim == 0 else summed
