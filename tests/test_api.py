@@ -1,0 +1,189 @@
+"""The Python API: calling conventions, wrt, caching, pickling, and scale limits."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import random
+import time
+
+import numpy as np
+import pytest
+
+import symbackprop as sb
+
+NEURON = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
+LECTURE_POINT = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
+
+
+def test_inputs_in_order_of_first_appearance():
+    assert sb.compile(NEURON).inputs == ("w0", "x0", "w1", "x1", "w2")
+    assert sb.compile("b = z * y\nb + x + z").inputs == ("z", "y", "x")
+
+
+def test_positional_and_keyword_calls_agree():
+    f = sb.compile(NEURON)
+    by_name = f(**LECTURE_POINT)
+    by_position = f(2, -1, -3, -2, -3)
+    mixed = f(2, -1, w1=-3, x1=-2, w2=-3)
+    assert by_name == by_position == mixed
+    value, grads = by_name
+    assert list(grads) == ["w0", "x0", "w1", "x1", "w2"]
+    assert round(value, 2) == 0.73  # the lecture's circuit
+    assert [round(g, 2) for g in grads.values()] == [-0.20, 0.39, -0.39, -0.59, 0.20]
+
+
+def test_value_is_the_forward_pass_alone():
+    f = sb.compile(NEURON)
+    assert f.value(**LECTURE_POINT) == f(**LECTURE_POINT)[0]
+
+
+def test_float_inputs_give_python_floats():
+    value, grads = sb.compile("x * y")(2, 3)
+    assert type(value) is float
+    assert all(type(g) is float for g in grads.values())
+
+
+def test_missing_input_is_a_type_error_naming_it():
+    f = sb.compile("(x + y) * z")
+    with pytest.raises(TypeError, match="missing input: 'z'"):
+        f(x=1, y=2)
+    with pytest.raises(TypeError, match="missing inputs: 'y', 'z'"):
+        f(1)
+
+
+def test_unexpected_input_is_a_type_error_naming_it():
+    f = sb.compile("(x + y) * z")
+    with pytest.raises(TypeError, match="unexpected input 'w'"):
+        f(x=1, y=2, z=3, w=4)
+    with pytest.raises(TypeError, match="at most 3 inputs"):
+        f(1, 2, 3, 4)
+    with pytest.raises(TypeError, match="given twice"):
+        f(1, 2, 3, x=1)
+
+
+def test_non_numeric_input_is_a_type_error():
+    f = sb.compile("x + 1")
+    with pytest.raises(TypeError, match="input 'x'"):
+        f(np.array(["a"]))
+    with pytest.raises(TypeError, match="input 'x'"):
+        f(np.array([1 + 2j]))
+
+
+def test_wrt_selects_and_orders_gradients():
+    f = sb.compile(NEURON, wrt=["w2", "w0"])
+    assert f.wrt == ("w0", "w2")
+    _, grads = f(**LECTURE_POINT)
+    assert list(grads) == ["w0", "w2"]
+    assert sb.compile(NEURON, wrt="x1").wrt == ("x1",)
+    assert sb.compile(NEURON, wrt=[])(**LECTURE_POINT)[1] == {}
+
+
+def test_wrt_naming_an_unknown_input_is_our_error():
+    with pytest.raises(sb.SymbackpropError, match="'q', which is not an input"):
+        sb.compile("(x + y) * z", wrt=["q"])
+    with pytest.raises(sb.SymbackpropError, match="more than once"):
+        sb.compile("(x + y) * z", wrt=["x", "x"])
+
+
+def test_errors_are_value_errors():
+    assert issubclass(sb.SymbackpropError, ValueError)
+    for error in (sb.ParseError, sb.NameResolutionError, sb.UnknownFunctionError):
+        assert issubclass(error, sb.SymbackpropError)
+    with pytest.raises(ValueError):
+        sb.compile("x +")
+
+
+def test_compile_is_cached_by_text_and_options():
+    first = sb.compile("sin(x) * y")
+    assert sb.compile("sin(x) * y") is first
+    assert sb.compile("sin(x) * y", wrt=["x"]) is not first
+
+
+def test_pickle_round_trip():
+    f = sb.compile(NEURON, wrt=["w0", "x0"])
+    g = pickle.loads(pickle.dumps(f))
+    assert g.text == f.text and g.wrt == f.wrt
+    assert g(**LECTURE_POINT) == f(**LECTURE_POINT)
+
+
+def _call_neuron(f: sb.CompiledFunction) -> float:
+    return f(**LECTURE_POINT)[1]["w0"]
+
+
+def test_compiled_function_crosses_process_boundaries():
+    f = sb.compile(NEURON)
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        (result,) = pool.map(_call_neuron, [f])
+    assert result == f(**LECTURE_POINT)[1]["w0"]
+
+
+def test_errors_pickle_with_their_location():
+    with pytest.raises(sb.ParseError) as caught:
+        sb.compile("x + * y")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert str(copy) == str(caught.value)
+    assert (copy.line, copy.column) == (caught.value.line, caught.value.column)
+
+
+def test_scalar_weight_times_samples_gets_a_scalar_gradient():
+    samples = np.array([1.0, 2.0, 3.0])
+    value, grads = sb.compile("w * x + b")(w=2.0, x=samples, b=0.5)
+    np.testing.assert_allclose(value, [2.5, 4.5, 6.5])
+    assert np.shape(grads["w"]) == () and grads["w"] == samples.sum()
+    assert np.shape(grads["b"]) == () and grads["b"] == 3.0
+    np.testing.assert_allclose(grads["x"], [2.0, 2.0, 2.0])
+
+
+def test_gradients_never_alias_each_other_or_the_inputs():
+    x = np.array([1.0, 2.0])
+    y = np.array([3.0, 4.0])
+    _, grads = sb.compile("x + y")(x, y)
+    grads["x"][0] = 100.0
+    assert grads["y"][0] == 1.0
+    _, grads = sb.compile("x * y")(x, y)
+    grads["x"][0] = 100.0
+    assert y[0] == 3.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 10_000 + "x" + ")" * 10_000,
+        "-" * 10_000 + "x",
+        "sin(" * 10_000 + "x" + ")" * 10_000,
+        "x" + " * y" * 10_000,
+        "a0 = x\n" + "".join(f"a{i} = a{i - 1} * x + 1\n" for i in range(1, 2000)) + "a1999",
+    ],
+    ids=["parentheses", "unary-minus", "nested-calls", "long-product", "let-chain"],
+)
+def test_deep_and_long_programs_compile_without_recursion_error(text):
+    f = sb.compile(text)
+    point = {name: 0.5 for name in f.inputs}
+    value, grads = f(**point)
+    assert np.isfinite(value) and all(np.isfinite(g) for g in grads.values())
+
+
+def test_nesting_ten_thousand_deep_gives_the_right_gradient():
+    # d/dx of -(-(...(x))) with 10,001 minus signs is -1.
+    value, grads = sb.compile("-" * 10_001 + "x")(2.0)
+    assert (value, grads["x"]) == (-2.0, -1.0)
+
+
+def test_a_one_megabyte_expression_compiles():
+    rng = random.Random(0)
+    terms: list[str] = []
+    size = 0
+    while size < 1_000_000:
+        term = f"w{rng.randrange(100)}*x{rng.randrange(100)}"
+        terms.append(term)
+        size += len(term) + 1
+    text = "+".join(terms)
+    assert len(text) >= 1_000_000
+    started = time.perf_counter()
+    f = sb.compile(text, wrt=["w0"])
+    value, grads = f(**{name: 1.0 for name in f.inputs})
+    assert value == len(terms)
+    assert grads["w0"] == sum(1 for term in terms if term.startswith("w0*"))
+    assert time.perf_counter() - started < 120  # a bound against hangs, not a benchmark
