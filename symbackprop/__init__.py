@@ -10,6 +10,7 @@ The pipeline, one module per stage: `parse` (text → syntax tree) → `lower` (
 runs them in order.  Every gate is described once, in `gates`.
 """
 
+from .check import CheckReport, check
 from .errors import (
     ArityError,
     EvaluationError,
@@ -23,11 +24,14 @@ from .graph import format_graph
 from .lower import lower
 from .parse import parse
 from .pipeline import compile
+from .symbolic import symbolic_gradient, to_sympy
+from .unparse import to_text
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ArityError",
+    "CheckReport",
     "CompiledFunction",
     "EvaluationError",
     "NameResolutionError",
@@ -35,8 +39,12 @@ __all__ = [
     "SymbackpropError",
     "UnknownFunctionError",
     "__version__",
+    "check",
     "compile",
     "format_graph",
     "lower",
     "parse",
+    "symbolic_gradient",
+    "to_sympy",
+    "to_text",
 ]

@@ -88,6 +88,9 @@ class Gate:
     `gate(x, e) == x` (and `gate(e, x) == x` too when `commutative`), `negating` the element with
     `gate(x, negating) == -x`, `absorbing` a pair `(c, r)` with `gate(x, c) == r` for every x
     (NaN and inf included), and an `involution` undoes itself (`--x == x`).
+
+    `kink`, for a gate that is not differentiable everywhere, gives the distance from its inputs
+    to the nearest point where it is not (`|x|` for relu), so gradient checks can stay away.
     """
 
     name: str
@@ -108,6 +111,7 @@ class Gate:
     negating: float | None = None
     absorbing: tuple[float, float] | None = None
     involution: bool = False
+    kink: Callable[..., float] | None = None
 
 
 def _math(function: str) -> Call:
@@ -134,6 +138,7 @@ def _unary_math(
     float_form: Form | None = None,
     array_form: Form | None = None,
     evaluate: Callable[..., Any] | None = None,
+    kink: Callable[..., float] | None = None,
 ) -> Gate:
     """A one-input function computed by `math.<name>` and `numpy.<name>` unless told otherwise."""
     return Gate(
@@ -146,6 +151,7 @@ def _unary_math(
         sympy=sympy,
         rules=(rule,),
         explanation=explanation,
+        kink=kink,
     )
 
 
@@ -304,6 +310,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         float_form=_runtime("relu"),
         array_form=_runtime("relu_array"),
         evaluate=runtime.relu,
+        kink=abs,
     ),
     _unary_math(
         "abs",
@@ -312,6 +319,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         "d|x|/dx = sign(x), taken as 0 at x = 0",
         float_form=_math("fabs"),
         evaluate=abs,
+        kink=abs,
     ),
     _unary_math(
         "softplus",
@@ -349,7 +357,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         explanation="the max gate routes the gradient to the larger input (the first on a tie)",
         pattern=ROUTES,
         variadic=True,
-        commutative=False,
+        kink=lambda a, b: abs(a - b),
     ),
     Gate(
         name="min",
@@ -366,6 +374,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         explanation="the min gate routes the gradient to the smaller input (the first on a tie)",
         pattern=ROUTES,
         variadic=True,
+        kink=lambda a, b: abs(a - b),
     ),
     # Internal gates: they appear only in backward passes, to route the non-smooth gates.
     Gate(

@@ -1,0 +1,75 @@
+"""Print a syntax tree back as program text, with parentheses only where precedence needs them.
+
+`parse(to_text(program))` lowers to the same gate graph as `program`: the printer is the
+parser's inverse up to spacing, redundant parentheses and unary plus.  Walks with an explicit
+stack, so deep nesting does not recurse.  Imports `gates`, `parse` and `syntax`.
+"""
+
+from __future__ import annotations
+
+from .gates import ATOM_PRECEDENCE, GATES, Call, Infix, Prefix
+from .parse import parse
+from .syntax import Apply, Constant, Expr, Name, Number, Program
+
+UNARY_MINUS_PRECEDENCE = 13
+
+
+def to_text(program: str | Program) -> str:
+    """The program as canonical text: one statement a line, minimal parentheses.
+
+    >>> print(to_text("q = (x + (y))\\nf = ((q) * z) ; f"))
+    q = x + y
+    f = q * z
+    f
+    >>> to_text("-(x**2) + (2**3)**2 - (a - b)")
+    '-x ** 2 + (2 ** 3) ** 2 - (a - b)'
+    """
+    parsed = parse(program) if isinstance(program, str) else program
+    lines = [f"{binding.name} = {expression_text(binding.value)}" for binding in parsed.bindings]
+    lines.append(expression_text(parsed.result))
+    return "\n".join(lines)
+
+
+def expression_text(expression: Expr) -> str:
+    """One expression as text; each operand parenthesized only if its operator binds looser."""
+    results: list[tuple[str, int]] = []
+    stack: list[tuple[Expr, bool]] = [(expression, False)]
+    while stack:
+        current, children_done = stack.pop()
+        if isinstance(current, Number):
+            results.append((current.text, ATOM_PRECEDENCE))
+        elif isinstance(current, (Constant, Name)):
+            results.append((current.name if isinstance(current, Constant) else current.id, 16))
+        elif not children_done:
+            stack.append((current, True))
+            stack.extend((argument, False) for argument in reversed(current.args))
+        else:
+            count = len(current.args)
+            operands = results[len(results) - count :]
+            del results[len(results) - count :]
+            results.append(_apply_text(current, operands))
+    return results[0][0]
+
+
+def _apply_text(call: Apply, operands: list[tuple[str, int]]) -> tuple[str, int]:
+    notation = GATES[call.gate].notation
+    if isinstance(notation, Infix):
+        (left, left_precedence), (right, right_precedence) = operands
+        precedence = notation.precedence
+        if notation.right_associative:
+            # a ** b: the base must bind tighter than **, the exponent may be a unary minus.
+            left_needs = left_precedence <= precedence
+            right_needs = right_precedence < UNARY_MINUS_PRECEDENCE
+        else:
+            left_needs = left_precedence < precedence
+            right_needs = right_precedence <= precedence
+        left = f"({left})" if left_needs else left
+        right = f"({right})" if right_needs else right
+        return f"{left} {notation.symbol} {right}", precedence
+    if isinstance(notation, Prefix):
+        operand, operand_precedence = operands[0]
+        if operand_precedence < notation.precedence:
+            operand = f"({operand})"
+        return f"{notation.symbol}{operand}", notation.precedence
+    assert isinstance(notation, Call)
+    return f"{call.gate}({', '.join(text for text, _ in operands)})", ATOM_PRECEDENCE
