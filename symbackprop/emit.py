@@ -157,11 +157,14 @@ class _Emitter:
     # -- blocks --------------------------------------------------------------------------
 
     def _forward_lines(self) -> list[tuple[str, Span | None]]:
-        lines = []
+        lines: list[tuple[str, Span | None]] = []
         for index in range(len(self.backward.graph.nodes)):
             node = self.nodes[index]
             if node.op in (INPUT, CONSTANT):
                 continue
+            if node.rewrite_of is not None:
+                naive = " ".join(node.rewrite_of.split())
+                lines.append((f"# {naive}, computed stably as {node.op}", None))
             lines.append((f"{self.names[index]} = {self._expression(node)}", node.span))
         return lines
 

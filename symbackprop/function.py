@@ -19,6 +19,7 @@ from .backprop import Backward
 from .emit import ARRAY, FLOAT, VALUE, VALUE_AND_GRAD, Module, emit
 from .errors import EvaluationError, SymbackpropError
 from .load import load, source_filename
+from .rewrite import Rewrite, rewrites_in
 
 GradientFunction = Callable[..., tuple[Any, dict[str, Any]]]
 
@@ -54,6 +55,11 @@ class CompiledFunction:
         self._positions = {name: position for position, name in enumerate(self.inputs)}
 
     # -- public ----------------------------------------------------------------------------
+
+    @property
+    def rewrites(self) -> tuple[Rewrite, ...]:
+        """The naive formulas computed by stable gates instead (see `compile(rewrite=...)`)."""
+        return rewrites_in(self.backward.graph)
 
     @property
     def source(self) -> str:

@@ -74,6 +74,11 @@ ROUTES = "routes"
 
 Rule = Callable[..., Any]
 
+Pattern = tuple[Any, ...]
+"""A naive formula a stable gate replaces: `(gate, *operands)`, where an operand is a pattern, a
+variable name (`"t"`) or a float constant.  `("log", ("add", 1.0, ("exp", "t")))` is
+log(1 + e^t); operands of commutative gates match in either order."""
+
 
 @dataclass(frozen=True, slots=True)
 class Gate:
@@ -91,6 +96,9 @@ class Gate:
 
     `kink`, for a gate that is not differentiable everywhere, gives the distance from its inputs
     to the nearest point where it is not (`|x|` for relu), so gradient checks can stay away.
+
+    `replaces` lists naive formulas that this gate computes stably; the rewrite stage substitutes
+    the gate for them, binding the pattern's variables in order to the gate's inputs.
     """
 
     name: str
@@ -112,6 +120,7 @@ class Gate:
     absorbing: tuple[float, float] | None = None
     involution: bool = False
     kink: Callable[..., float] | None = None
+    replaces: tuple[Pattern, ...] = ()
 
 
 def _math(function: str) -> Call:
@@ -139,6 +148,7 @@ def _unary_math(
     array_form: Form | None = None,
     evaluate: Callable[..., Any] | None = None,
     kink: Callable[..., float] | None = None,
+    replaces: tuple[Pattern, ...] = (),
 ) -> Gate:
     """A one-input function computed by `math.<name>` and `numpy.<name>` unless told otherwise."""
     return Gate(
@@ -152,6 +162,7 @@ def _unary_math(
         rules=(rule,),
         explanation=explanation,
         kink=kink,
+        replaces=replaces,
     )
 
 
@@ -301,6 +312,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         float_form=_runtime("sigmoid"),
         array_form=_runtime("sigmoid_array"),
         evaluate=runtime.sigmoid,
+        replaces=(("div", 1.0, ("add", 1.0, ("exp", ("neg", "t")))),),
     ),
     _unary_math(
         "relu",
@@ -329,18 +341,37 @@ _GATE_LIST: tuple[Gate, ...] = (
         float_form=_runtime("softplus"),
         array_form=_runtime("softplus_array"),
         evaluate=runtime.softplus,
+        replaces=(("log", ("add", 1.0, ("exp", "t"))),),
     ),
     _unary_math(
         "log1p",
         lambda sp, x: sp.log(1 + x),
         lambda ns, x, out, up: up / (1 + x),
         "d log(1+x)/dx = 1/(1+x)",
+        replaces=(("log", ("add", 1.0, "t")),),
     ),
     _unary_math(
         "expm1",
         lambda sp, x: sp.exp(x) - 1,
         lambda ns, x, out, up: (out + 1) * up,
         "d(e^x - 1)/dx = e^x, from the gate's own output plus one",
+        replaces=(("sub", ("exp", "t"), 1.0),),
+    ),
+    Gate(
+        name="logaddexp",
+        arity=2,
+        notation=_function("logaddexp"),
+        float_form=_runtime("logaddexp"),
+        array_form=_numpy("logaddexp"),
+        evaluate=runtime.logaddexp,
+        sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)),
+        rules=(
+            lambda ns, a, b, out, up: ns.exp(a - out) * up,
+            lambda ns, a, b, out, up: ns.exp(b - out) * up,
+        ),
+        explanation="log(e^a + e^b), a soft maximum; its gradient is the softmax of (a, b)",
+        commutative=True,
+        replaces=(("log", ("add", ("exp", "a"), ("exp", "b"))),),
     ),
     Gate(
         name="max",

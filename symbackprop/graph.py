@@ -27,7 +27,8 @@ class Node:
     """One equation: `op` is INPUT, CONSTANT, GRADIENT or a gate name; `args` index earlier nodes.
 
     `label` is the input's name or the let-binding that names the value; `span` is the text it
-    came from (for errors and explanations).
+    came from (for errors and explanations); `rewrite_of` is the user's text when the node is a
+    stable gate standing for a naive formula (`sigmoid` for `1/(1+exp(-t))`).
     """
 
     op: str
@@ -35,6 +36,7 @@ class Node:
     value: float = 0.0
     label: str | None = None
     span: Span | None = None
+    rewrite_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,25 @@ class GraphBuilder:
         if isinstance(value, Ref):
             return value.node
         return self.constant(value)
+
+
+def pruned(
+    nodes: list[Node] | tuple[Node, ...], output: int, inputs: tuple[str, ...], source: str
+) -> Graph:
+    """The graph of the inputs and the nodes `output` depends on, renumbered in the same order."""
+    live = [node.op == INPUT for node in nodes]
+    live[output] = True
+    for index in range(len(nodes) - 1, -1, -1):
+        if live[index]:
+            for argument in nodes[index].args:
+                live[argument] = True
+    renumbered: dict[int, int] = {}
+    kept: list[Node] = []
+    for index, node in enumerate(nodes):
+        if live[index]:
+            renumbered[index] = len(kept)
+            kept.append(replace(node, args=tuple(renumbered[a] for a in node.args)))
+    return Graph(tuple(kept), renumbered[output], inputs, source)
 
 
 def _key(node: Node) -> tuple[Any, ...]:

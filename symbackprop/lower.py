@@ -10,7 +10,7 @@ unbounded.  Imports `graph`, `gates` and `syntax`.
 from __future__ import annotations
 
 from .gates import CONSTANTS, GATES
-from .graph import INPUT, Graph, GraphBuilder, Node
+from .graph import Graph, GraphBuilder, pruned
 from .syntax import Apply, Constant, Expr, Name, Number, Program
 
 
@@ -31,7 +31,7 @@ def lower(program: Program) -> Graph:
         builder.name(node, binding.name)
         scope[binding.name] = node
     output = _lower_expression(program.result, scope, builder)
-    return _prune(builder.nodes, output, program)
+    return pruned(builder.nodes, output, program.inputs, program.source)
 
 
 def _lower_expression(expression: Expr, scope: dict[str, int], builder: GraphBuilder) -> int:
@@ -64,28 +64,3 @@ def _apply(call: Apply, arguments: tuple[int, ...], builder: GraphBuilder) -> in
     for argument in arguments[1:]:
         folded = builder.apply(call.gate, (folded, argument), call.span)
     return folded
-
-
-def _prune(nodes: list[Node], output: int, program: Program) -> Graph:
-    """Keep the inputs and the nodes the output depends on, renumbered in the same order."""
-    live = [node.op == INPUT for node in nodes]
-    live[output] = True
-    for index in range(len(nodes) - 1, -1, -1):
-        if live[index]:
-            for argument in nodes[index].args:
-                live[argument] = True
-    renumbered: dict[int, int] = {}
-    kept: list[Node] = []
-    for index, node in enumerate(nodes):
-        if live[index]:
-            renumbered[index] = len(kept)
-            kept.append(
-                Node(
-                    node.op,
-                    tuple(renumbered[a] for a in node.args),
-                    node.value,
-                    node.label,
-                    node.span,
-                )
-            )
-    return Graph(tuple(kept), renumbered[output], program.inputs, program.source)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -178,8 +179,9 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
     def pos(self, _op: Token, operand: Expr) -> Expr:
         return operand
 
-    def group(self, _open: Token, inner: Expr, _close: Token) -> Expr:
-        return inner
+    def group(self, open_: Token, inner: Expr, close: Token) -> Expr:
+        # The span grows to hold the parentheses, so `1/(1+x)` spans to its closing ')'.
+        return replace(inner, span=_token_span(open_).cover(_token_span(close)))
 
     def arguments(self, *items: Expr | Token) -> tuple[Expr, ...]:
         return tuple(item for item in items if not isinstance(item, Token))

@@ -1,4 +1,4 @@
-"""`compile()`: the pipeline's table of contents — parse, lower, backprop, then emit and load.
+"""`compile()`: the pipeline's table of contents — parse, lower, rewrite, backprop, emit, load.
 
 Each stage is a function from one value to the next; this module calls them in order and caches
 the result by text and options, so compiling the same formula twice costs a dictionary look-up.
@@ -15,32 +15,40 @@ from .errors import SymbackpropError
 from .function import CompiledFunction
 from .lower import lower
 from .parse import parse
+from .rewrite import rewrite as rewrite_stable
 
 _CACHE: dict[tuple[Any, ...], CompiledFunction] = {}
 _CACHE_LIMIT = 512
 _CACHE_LOCK = threading.Lock()
 
 
-def compile(text: str, wrt: Iterable[str] | str | None = None) -> CompiledFunction:
+def compile(
+    text: str, wrt: Iterable[str] | str | None = None, rewrite: bool = True
+) -> CompiledFunction:
     """Compile a formula into a function returning its value and gradients.
 
     `wrt` names the inputs whose gradients are wanted (default: all, in order of first
-    appearance); gradients of other inputs are not computed at all.
+    appearance); gradients of other inputs are not computed at all.  With `rewrite` (the
+    default), naive formulas such as `1/(1+exp(-t))` are computed by their stable gates
+    (`sigmoid(t)`); `f.rewrites` lists what was replaced.
 
     >>> f = compile("1/(1+exp(-(w0*x0+w1*x1+w2)))", wrt=["w0", "w1", "w2"])
     >>> value, grads = f(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)
     >>> round(value, 4), {name: round(g, 4) for name, g in grads.items()}
     (0.7311, {'w0': -0.1966, 'w1': -0.3932, 'w2': 0.1966})
     """
-    key = (text, None if wrt is None else tuple([wrt] if isinstance(wrt, str) else wrt))
+    requested = None if wrt is None else tuple([wrt] if isinstance(wrt, str) else wrt)
+    key = (text, requested, bool(rewrite))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     program = parse(text)
     graph = lower(program)
-    chosen = _check_wrt(key[1], graph.inputs)
+    if rewrite:
+        graph = rewrite_stable(graph)
+    chosen = _check_wrt(requested, graph.inputs)
     backward = backprop(graph, chosen)
-    function = CompiledFunction(text, chosen, backward, {})
+    function = CompiledFunction(text, chosen, backward, {"rewrite": bool(rewrite)})
     with _CACHE_LOCK:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.pop(next(iter(_CACHE)))

@@ -26,6 +26,14 @@ def softplus(t: float) -> float:
     return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
 
 
+def logaddexp(a: float, b: float) -> float:
+    """log(e^a + e^b) = max(a, b) + log1p(e^(−|a − b|)), with no overflow for large a or b."""
+    if a == b:
+        return a + math.log(2.0)  # also right for a = b = ±inf, where a − b is NaN
+    larger = a if a > b else b
+    return larger + math.log1p(math.exp(-abs(a - b)))
+
+
 def relu(t: float) -> float:
     """max(t, 0); NaN stays NaN, as with NumPy."""
     return 0.0 if t <= 0.0 else t

@@ -68,6 +68,7 @@ GATE_POINTS: dict[str, list[tuple[float, ...]]] = {
     "expm1": [(1.3,), (-2.5,), (0.01,)],
     "max": [(1.3, -0.7), (-2.5, 4.0), (0.5, 0.25)],
     "min": [(1.3, -0.7), (-2.5, 4.0), (0.5, 0.25)],
+    "logaddexp": [(1.3, -0.7), (-2.5, 4.0), (0.5, 0.5)],
 }
 
 DIFFERENTIABLE = sorted(name for name, gate in GATES.items() if not gate.internal)
@@ -198,6 +199,7 @@ ONE_GATE: dict[str, tuple[Any, list[dict[str, float]]]] = {
     "min(x, y)": (sympy.Min(x, y), XY3),
     "max(a, b, c)": (sympy.Max(a, b, c), ABC3),
     "min(a, b, c)": (sympy.Min(a, b, c), ABC3),
+    "logaddexp(x, y)": (sympy.log(sympy.exp(x) + sympy.exp(y)), XY3),
 }
 
 

@@ -1,0 +1,139 @@
+"""Stage 2½ — rewrite: replace naive formulas by the stable gates that compute them.
+
+Users write `1/(1+exp(-t))`, `log(1+exp(t))`, `log(exp(a)+exp(b))`, `exp(t)-1` and
+`log(1+t)`; evaluated as written they overflow or lose precision (the naive sigmoid's gradient
+is NaN at t = −1000 in JAX, autograd and SymPy alike).  Each stable gate lists in the registry
+the naive formulas it replaces; this pass finds them in the gate graph and substitutes the gate,
+marking the node with the user's text so the substitution shows in `f.rewrites`, in the generated
+source and in explanations — the lecture's advice to group the sigmoid's gates into one.
+Imports `gates` and `graph`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .gates import GATES, Pattern
+from .graph import CONSTANT, Graph, GraphBuilder, Node, pruned
+from .syntax import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """One substitution: the user's `text` at `span` is computed by the stable `gate`."""
+
+    gate: str
+    text: str
+    span: Span | None
+
+
+def rewrite(graph: Graph) -> Graph:
+    """The graph with every naive formula the registry knows replaced by its stable gate.
+
+    >>> from symbackprop.graph import format_graph
+    >>> from symbackprop.lower import lower
+    >>> from symbackprop.parse import parse
+    >>> print(format_graph(rewrite(lower(parse("1/(1+exp(-(w*x)))")))))
+    w = input
+    x = input
+    mul1 = w * x
+    sigmoid1 = sigmoid(mul1)
+    output sigmoid1
+    """
+    builder = GraphBuilder()
+    renumbered: dict[int, int] = {}
+    for index, node in enumerate(graph.nodes):
+        match = _first_match(graph.nodes, index)
+        if match is None:
+            new = _copy(builder, node, renumbered)
+        else:
+            gate, operands = match
+            new = builder.apply(gate, tuple(renumbered[operand] for operand in operands), node.span)
+            text = graph.source[node.span.start : node.span.end] if node.span else gate
+            builder.nodes[new] = replace(builder.nodes[new], rewrite_of=text)
+        if node.label is not None:
+            builder.name(new, node.label)
+        renumbered[index] = new
+    return pruned(builder.nodes, renumbered[graph.output], graph.inputs, graph.source)
+
+
+def rewrites_in(graph: Graph) -> tuple[Rewrite, ...]:
+    """The substitutions a rewritten graph carries, in node order."""
+    return tuple(
+        Rewrite(node.op, node.rewrite_of, node.span)
+        for node in graph.nodes
+        if node.rewrite_of is not None
+    )
+
+
+def _copy(builder: GraphBuilder, node: Node, renumbered: dict[int, int]) -> int:
+    if node.op == CONSTANT:
+        return builder.constant(node.value)
+    if not node.args:
+        return builder.input(node.label or "", node.span)
+    return builder.apply(node.op, tuple(renumbered[a] for a in node.args), node.span)
+
+
+def _first_match(nodes: tuple[Node, ...], index: int) -> tuple[str, tuple[int, ...]] | None:
+    for gate, pattern in _PATTERNS:
+        bindings: dict[str, int] = {}
+        if _matches(nodes, pattern, index, bindings):
+            variables = _variables(pattern)
+            return gate, tuple(bindings[variable] for variable in variables)
+    return None
+
+
+def _matches(
+    nodes: tuple[Node, ...], pattern: object, index: int, bindings: dict[str, int]
+) -> bool:
+    node = nodes[index]
+    if isinstance(pattern, str):
+        if pattern in bindings:
+            return bindings[pattern] == index
+        bindings[pattern] = index
+        return True
+    if isinstance(pattern, float):
+        return node.op == CONSTANT and node.value == pattern
+    assert isinstance(pattern, tuple)
+    gate, *operands = pattern
+    if node.op != gate or len(node.args) != len(operands):
+        return False
+    orders = [node.args]
+    if GATES[gate].commutative:
+        orders.append(tuple(reversed(node.args)))
+    for order in orders:
+        attempt = dict(bindings)
+        if all(
+            _matches(nodes, sub, arg, attempt) for sub, arg in zip(operands, order, strict=True)
+        ):
+            bindings.clear()
+            bindings.update(attempt)
+            return True
+    return False
+
+
+def _variables(pattern: object) -> list[str]:
+    """The pattern's variables in order of first appearance: the gate's inputs, in order."""
+    if isinstance(pattern, str):
+        return [pattern]
+    if not isinstance(pattern, tuple):
+        return []
+    found: list[str] = []
+    for operand in pattern[1:]:
+        found += [variable for variable in _variables(operand) if variable not in found]
+    return found
+
+
+def _size(pattern: object) -> int:
+    if not isinstance(pattern, tuple):
+        return 0
+    return 1 + sum(_size(operand) for operand in pattern[1:])
+
+
+# Larger patterns first, so log(1 + exp(t)) becomes softplus(t), not log1p(exp(t)).
+_PATTERNS: tuple[tuple[str, Pattern], ...] = tuple(
+    sorted(
+        ((gate.name, pattern) for gate in GATES.values() for pattern in gate.replaces),
+        key=lambda item: -_size(item[1]),
+    )
+)
