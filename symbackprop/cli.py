@@ -107,7 +107,11 @@ def _grad(arguments: argparse.Namespace) -> int:
     point = parse_point(arguments.at)
     value, gradients = function(**point)
     if arguments.json:
-        print(json.dumps({"value": value, "gradient": gradients}))
+        document = {
+            "value": _json_number(value),
+            "gradient": {name: _json_number(gradient) for name, gradient in gradients.items()},
+        }
+        print(json.dumps(document))
         return 0
     width = max([len(name) for name in gradients] + [1])
     print(f"value = {_number(value)}")
@@ -119,13 +123,18 @@ def _grad(arguments: argparse.Namespace) -> int:
 def read_expression(argument: str) -> str:
     """The formula text from an argument: itself, '-' for standard input, '@path' for a file."""
     if argument == "-":
-        return sys.stdin.read()
+        try:
+            return sys.stdin.read()
+        except UnicodeDecodeError:
+            raise UsageError("standard input is not UTF-8 text") from None
     if argument.startswith("@"):
         path = Path(argument[1:])
         try:
-            return path.read_text(encoding="utf-8")
+            return path.read_text(encoding="utf-8-sig")
         except OSError as error:
             raise UsageError(f"cannot read {path}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"cannot read {path}: it is not UTF-8 text") from None
     return argument
 
 
@@ -137,11 +146,22 @@ def parse_point(text: str) -> dict[str, float]:
         name = name.strip()
         if not equals or not name:
             raise UsageError(f"--at expects NAME=VALUE pairs separated by commas, got {item!r}")
+        if name in point:
+            raise UsageError(f"--at gives {name} twice")
         try:
             point[name] = float(number)
         except ValueError:
             raise UsageError(f"--at: {name} = {number.strip()!r} is not a number") from None
     return point
+
+
+def _json_number(value: float) -> float | str:
+    """A float for JSON; inf and NaN, which JSON lacks, as the strings "Infinity", "NaN"."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
 
 
 def _names(text: str) -> list[str]:

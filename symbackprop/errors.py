@@ -95,9 +95,12 @@ def caret_picture(source: str, span: Span) -> str:
       1 | x + * y
         |     ^
     """
-    lines = source.splitlines() or [""]
+    lines = source.split("\n")
     line_index = min(max(span.line, 1), len(lines)) - 1
-    text = lines[line_index].expandtabs(1)
+    # Lines end at '\n' only, as the parser counts them; other control characters (tabs, '\r',
+    # '\f' ...) are shown as one space each, so the caret stays under the right column.
+    line = lines[line_index].removesuffix("\r")
+    text = "".join(char if char.isprintable() else " " for char in line)
     gutter = f"{span.line:>3} | "
     start = max(span.column - 1, 0)
     same_line_end = span.end_column - 1 if span.end_line == span.line else len(text)

@@ -31,5 +31,6 @@ def load(source: str, functions: tuple[str, ...]) -> dict[str, Callable[..., Any
 
 def source_filename(source: str) -> str:
     """A stable pseudo file name for generated source: the same text gets the same name."""
-    digest = hashlib.sha1(source.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+    data = source.encode("utf-8", errors="surrogatepass")
+    digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()[:12]
     return f"<symbackprop-{digest}>"

@@ -294,7 +294,9 @@ def _syntax_error(error: UnexpectedInput, source: str) -> ParseError:
         if token.type in ("NAME", "LPAR") and previous[-1:].isalnum():
             message += " (write * for a product, as in 2*x)"
         return ParseError(message, span, source, expected)
-    span = _position_span(source, len(source.rstrip()))
+    end = getattr(error, "token", None)
+    after_last_token = end.end_pos if end is not None and end.end_pos is not None else len(source)
+    span = _position_span(source, min(after_last_token, len(source.rstrip())))
     if not _has_code(source):
         return ParseError(
             "the program is empty: write an expression such as (x + y) * z", span, source
@@ -314,7 +316,7 @@ def _describe(token: Token) -> str:
         return f"name {str(token)!r}"
     if token.type == "_SEP":
         return "';'" if token.value == ";" else "end of line"
-    return TOKEN_WORDS.get(token.type, repr(str(token)))
+    return repr(str(token))
 
 
 def _unclosed_parenthesis(source: str) -> int | None:
