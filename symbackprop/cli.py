@@ -1,4 +1,4 @@
-"""The `symbackprop` command line: `grad` prints value and gradients, `check` verifies them.
+"""The `symbackprop` command line: grad, explain, source, graph, diff and check.
 
 EXPR is the formula text, `-` to read it from standard input, or `@path` to read a file.  Bad
 input prints our caret message and exits with status 2, never a Python traceback.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,7 +83,160 @@ def _parser() -> argparse.ArgumentParser:
         "--no-sympy", action="store_true", help="skip SymPy (for large formulas): differences only"
     )
     check.set_defaults(run=_check)
+
+    explain = commands.add_parser(
+        "explain",
+        help="the derivation, step by step: forward pass, then the chain rule edge by edge",
+        description=(
+            "Show the forward pass gate by gate and the backward pass edge by edge, as the "
+            "lecture writes it: upstream gradient × local gradient = gradient."
+        ),
+        epilog="examples:\n  symbackprop explain '(x + y) * z' --at x=-2,y=5,z=-4\n"
+        "  symbackprop explain @neuron.txt --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3 --format markdown",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_program_arguments(explain)
+    explain.add_argument(
+        "--format",
+        choices=("text", "markdown", "latex", "json"),
+        default="text",
+        help="output format (default text: coloured on a terminal unless NO_COLOR is set)",
+    )
+    explain.set_defaults(run=_explain)
+
+    source = commands.add_parser(
+        "source",
+        help="print the generated Python module",
+        description="Print the generated Python module: forward pass, then backward pass.",
+        epilog="example:\n  symbackprop source 'q = x + y; f = q * z; f' --mode array > grad.py",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source.add_argument("expr", metavar="EXPR", help="the formula, '-' for stdin, or @FILE")
+    source.add_argument("--wrt", metavar="NAME,...", help="only these inputs' gradients")
+    source.add_argument(
+        "--mode", choices=("float", "array"), default="float", help="math floats or NumPy arrays"
+    )
+    source.add_argument("--no-rewrite", action="store_true", help="compile exactly as written")
+    source.set_defaults(run=_source)
+
+    graph = commands.add_parser(
+        "graph",
+        help="draw the computational graph with values and gradients (Graphviz)",
+        description=(
+            "The circuit as the lecture draws it: inputs and gates left to right, each edge "
+            "labelled with its forward value above and its gradient below.  DOT text goes to "
+            "standard output or to a .dot file; .svg and .png files need Graphviz's dot program."
+        ),
+        epilog="example:\n  symbackprop graph '(x + y) * z' --at x=-2,y=5,z=-4 -o circuit.svg",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_program_arguments(graph)
+    graph.add_argument("-o", "--output", metavar="FILE", help="write FILE (.dot, .svg or .png)")
+    graph.set_defaults(run=_graph)
+
+    diff = commands.add_parser(
+        "diff",
+        help="the symbolic partial derivatives, from SymPy",
+        description="Print each partial derivative of the formula, simplified by SymPy.",
+        epilog="example:\n  symbackprop diff 'x * sin(x * y)' --format latex",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("expr", metavar="EXPR", help="the formula, '-' for stdin, or @FILE")
+    diff.add_argument("--wrt", metavar="NAME,...", help="only these inputs")
+    diff.add_argument("--format", choices=("text", "latex"), default="text")
+    diff.set_defaults(run=_diff)
     return parser
+
+
+def _add_program_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("expr", metavar="EXPR", help="the formula, '-' for stdin, or @FILE")
+    command.add_argument(
+        "--at", required=True, metavar="NAME=VALUE,...", help="the point: a value for each input"
+    )
+
+
+def _explain(arguments: argparse.Namespace) -> int:
+    from .explain import explain
+
+    derivation = explain(read_expression(arguments.expr), **parse_point(arguments.at))
+    if arguments.format == "markdown":
+        print(derivation.to_markdown())
+    elif arguments.format == "latex":
+        print(derivation.to_latex())
+    elif arguments.format == "json":
+        print(derivation.to_json())
+    else:
+        print(derivation.to_text(color=_use_color()))
+    return 0
+
+
+def _source(arguments: argparse.Namespace) -> int:
+    wrt = _names(arguments.wrt) if arguments.wrt else None
+    function = compile_text(
+        read_expression(arguments.expr), wrt=wrt, rewrite=not arguments.no_rewrite
+    )
+    print(function.source_for(arguments.mode), end="")
+    return 0
+
+
+def _graph(arguments: argparse.Namespace) -> int:
+    from .explain import explain
+
+    derivation = explain(read_expression(arguments.expr), **parse_point(arguments.at))
+    dot = derivation.to_dot() + "\n"
+    if arguments.output is None:
+        print(dot, end="")
+        return 0
+    path = Path(arguments.output)
+    suffix = path.suffix.lower()
+    if suffix not in (".dot", ".gv", ".svg", ".png"):
+        raise UsageError(f"-o {path}: the file must end in .dot, .svg or .png")
+    if suffix in (".dot", ".gv"):
+        path.write_text(dot, encoding="utf-8")
+        return 0
+    program = shutil.which("dot")
+    if program is None:
+        raise UsageError(
+            f"writing {suffix[1:].upper()} needs Graphviz's 'dot' program, which is not installed: "
+            "install the graphviz package (for example 'apt-get install graphviz'), or write "
+            "a .dot file instead"
+        )
+    result = subprocess.run(
+        [program, f"-T{suffix[1:]}", "-o", str(path)],
+        input=dot,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise UsageError(f"Graphviz failed: {result.stderr.strip()}")
+    return 0
+
+
+def _diff(arguments: argparse.Namespace) -> int:
+    import sympy as sp
+
+    from .symbolic import symbolic_gradient
+
+    wrt = _names(arguments.wrt) if arguments.wrt else None
+    derivatives = symbolic_gradient(read_expression(arguments.expr), wrt=wrt)
+    for name, derivative in derivatives.items():
+        if arguments.format == "latex":
+            symbol = sp.latex(sp.Symbol(name))
+            print(rf"\frac{{\partial f}}{{\partial {symbol}}} = {sp.latex(derivative)}")
+            continue
+        picture = sp.pretty(derivative, use_unicode=True)
+        label = f"∂f/∂{name} = "
+        if "\n" not in picture:
+            print(label + picture)
+        else:
+            print(label.rstrip() + "\n" + picture + "\n")
+    return 0
+
+
+def _use_color() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _check(arguments: argparse.Namespace) -> int:

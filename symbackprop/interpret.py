@@ -1,16 +1,17 @@
 """Evaluate a gate graph node by node with each gate's float reference implementation.
 
 Slower than generated code, but it yields every intermediate value, which `check` needs to stay
-inside the formula's domain and `explain` needs to show the forward pass.  Imports `graph` and
-`gates`.
+inside the formula's domain and `explain` needs to show both passes.  Imports `graph`, `gates`
+and `backprop` (for the backward block's statements).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .backprop import Backward, Compute
 from .gates import GATES
-from .graph import CONSTANT, INPUT, Graph
+from .graph import CONSTANT, GRADIENT, INPUT, Graph
 
 
 def forward_values(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
@@ -33,4 +34,47 @@ def forward_values(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
         else:
             arguments = [values[argument] for argument in node.args]
             values.append(float(GATES[node.op].evaluate(*arguments)))
+    return values
+
+
+def backward_values(backward: Backward, forward: list[float]) -> dict[int, float]:
+    """The float value of every backward node, by running the backward block statement by statement.
+
+    `forward` holds the forward nodes' values (from `forward_values`).  A GRADIENT node's value
+    is the sum of the contributions accumulated into it, as in the generated code.
+
+    >>> from symbackprop.backprop import backprop
+    >>> from symbackprop.lower import lower
+    >>> from symbackprop.parse import parse
+    >>> graph = lower(parse("(x + y) * z"))
+    >>> backward = backprop(graph, graph.inputs)
+    >>> values = backward_values(backward, forward_values(graph, {"x": -2, "y": 5, "z": -4}))
+    >>> [values[node] for _, node in backward.gradients]
+    [-4.0, -4.0, 3.0]
+    """
+    nodes = backward.nodes
+    values: dict[int, float] = dict(enumerate(forward))
+    gradient_node = {node.args[0]: index for index, node in enumerate(nodes) if node.op == GRADIENT}
+    accumulated: dict[int, float] = {}
+
+    def value(index: int) -> float:
+        if nodes[index].op == CONSTANT:
+            return nodes[index].value
+        return values[index]
+
+    for statement in backward.statements:
+        if isinstance(statement, Compute):
+            node = nodes[statement.node]
+            arguments = [value(argument) for argument in node.args]
+            values[statement.node] = float(GATES[node.op].evaluate(*arguments))
+        else:
+            contribution = value(statement.contribution)
+            total = (
+                contribution if statement.first else accumulated[statement.target] + contribution
+            )
+            accumulated[statement.target] = total
+            if statement.target in gradient_node:
+                values[gradient_node[statement.target]] = total
+    for _, node in backward.gradients:
+        values.setdefault(node, value(node))
     return values

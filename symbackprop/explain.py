@@ -1,0 +1,683 @@
+"""`explain()`: the derivation, step by step, as the lecture writes it on its slides.
+
+The forward pass lists every gate with its name, formula and value.  The backward pass walks the
+gates in reverse and, for each edge, writes the chain rule the lecture's way —
+`∂f/∂q = ∂f/∂f · ∂f/∂q = 1 · z = 1 · -4 = -4`: the upstream gradient times the local gradient,
+shown symbolically, then with numbers.  Each gate's pattern (add distributes, mul switches, max
+routes) is named where it first matters, and where a value feeds several gates the sum of its
+gradients is spelled out.  Every number comes from the same graphs the compiler generates code
+from: `interpret` runs them statement by statement.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .gates import ATOM_PRECEDENCE, GATES, Call, Conditional, GateNamespace, Infix, Prefix
+from .graph import CONSTANT, INPUT, Graph, format_constant, node_names
+from .interpret import backward_values, forward_values
+from .pipeline import compile as compile_text
+
+TEXT_WIDTH = 80
+GREEN = "\033[32m"
+RED = "\033[31m"
+RESET = "\033[0m"
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardStep:
+    """One line of the forward pass: an input's value, or a gate's formula and value."""
+
+    name: str
+    formula: str | None
+    value: float
+    gate: str | None = None
+    rewrite_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeStep:
+    """The chain rule along one edge: gate `output` sends its input `input` a gradient.
+
+    `upstream` is ∂f/∂output, `local` the local gradient ∂output/∂input (symbolic, with the
+    values substituted, and as a number), and `gradient` their product, the contribution.
+    """
+
+    gate: str
+    output: str
+    input: str
+    upstream: float
+    local: str
+    local_with_values: str
+    local_value: float
+    gradient: float
+
+
+@dataclass(frozen=True, slots=True)
+class GateGroup:
+    """The backward steps of one gate: its forward line, its pattern (the first time), its edges."""
+
+    output: str
+    formula: str
+    gate: str
+    note: str | None
+    edges: tuple[EdgeStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """A value that feeds several gates: its gradient is the sum of what each sends back."""
+
+    name: str
+    parts: tuple[float, ...]
+    total: float
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The value and gradients of a formula at a point, with every step that produced them.
+
+    `str()` is the text form; `to_markdown()`, `to_latex()`, `to_dict()` and `to_dot()` give the
+    other forms; in Jupyter it renders as HTML.
+    """
+
+    text: str
+    output: str
+    point: dict[str, float]
+    value: float
+    forward: tuple[ForwardStep, ...]
+    backward: tuple[GateGroup | FanOut, ...]
+    gradients: dict[str, float]
+    digits: int = 4
+    graph: Graph | None = field(default=None, repr=False, compare=False)
+    edge_values: dict[tuple[str, str], tuple[float, float | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    # -- text ------------------------------------------------------------------------------
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def to_text(self, color: bool = False) -> str:
+        """The derivation for a terminal: forward values in green, gradients in red if `color`."""
+
+        def forward(number: float) -> str:
+            text = self.number(number)
+            return f"{GREEN}{text}{RESET}" if color else text
+
+        def gradient(number: float) -> str:
+            text = self.number(number)
+            return f"{RED}{text}{RESET}" if color else text
+
+        lines = [*self._heading(), ""]
+        lines.append("Forward pass")
+        width = max(len(step.name) for step in self.forward)
+        for step in self.forward:
+            if step.rewrite_of is not None:
+                lines.append(f"  # {_one_line(step.rewrite_of)}, computed stably as {step.gate}")
+            if step.formula is None:
+                lines.append(f"  {step.name:<{width}} = {forward(step.value)}")
+            else:
+                lines.append(f"  {step.name:<{width}} = {step.formula} = {forward(step.value)}")
+        lines += ["", f"Backward pass, from ∂{self.output}/∂{self.output} = 1"]
+        for item in self.backward:
+            if isinstance(item, FanOut):
+                terms = " + ".join(_parenthesized(self.number(part)) for part in item.parts)
+                lines.append(
+                    f"  {item.name} feeds {len(item.parts)} gates: gradients add: "
+                    f"∂{self.output}/∂{item.name} = {terms} = {gradient(item.total)}"
+                )
+                continue
+            lines.append(f"  {item.output} = {item.formula}")
+            if item.note:
+                lines.append(f"    ({item.note})")
+            for edge in item.edges:
+                for line in self._edge_text(edge, gradient, width=TEXT_WIDTH - 4).split("\n"):
+                    lines.append("    " + line)
+        lines += ["", "Gradient"]
+        width = max([len(name) for name in self.gradients] + [1])
+        for name, value in self.gradients.items():
+            lines.append(f"  ∂{self.output}/∂{name:<{width}} = {gradient(value)}")
+        return "\n".join(lines)
+
+    def _heading(self) -> list[str]:
+        statements = [
+            statement.strip()
+            for line in self.text.strip().splitlines()
+            for statement in ([line] if "#" in line else line.split(";"))
+            if statement.strip()
+        ]
+        if len(statements) == 1 and "#" not in statements[0]:
+            program = [f"{self.output} = {statements[0]}"]
+        else:
+            program = ["program:", *(f"  {statement}" for statement in statements)]
+        return [*program, f"at {self._point_text()}"]
+
+    def _edge_text(
+        self, edge: EdgeStep, gradient: Callable[[float], str], width: int | None = None
+    ) -> str:
+        """`∂f/∂a = ∂f/∂o · ∂o/∂a = up · local = up · local-with-values = gradient`.
+
+        With a `width`, a line that would be longer continues under its first '='.
+        """
+        f, o, a = self.output, edge.output, edge.input
+        upstream = _parenthesized(self.number(edge.upstream))
+        parts = [f"∂{f}/∂{o} · ∂{o}/∂{a}", f"{upstream} · {edge.local}"]
+        if edge.local_with_values != edge.local:
+            parts.append(f"{upstream} · {edge.local_with_values}")
+        parts.append(gradient(edge.gradient))
+        left = f"∂{f}/∂{a}"
+        if width is None:
+            return " = ".join([left, *parts])
+        lines = [f"{left} = {parts[0]}"]
+        for part in parts[1:]:
+            candidate = f"{lines[-1]} = {part}"
+            if len(_strip_color(candidate)) <= width:
+                lines[-1] = candidate
+            else:
+                lines.append(f"{' ' * len(left)} = {part}")
+        return "\n".join(lines)
+
+    def number(self, value: float) -> str:
+        """A value as the derivation prints it: `digits` significant digits, whole numbers bare."""
+        return format_number(value, self.digits)
+
+    def _point_text(self) -> str:
+        return ", ".join(f"{name} = {self.number(value)}" for name, value in self.point.items())
+
+    # -- other formats ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready): the point, both passes step by step, value and gradients."""
+        backward: list[dict[str, Any]] = []
+        for item in self.backward:
+            if isinstance(item, FanOut):
+                backward.append(
+                    {"fan_out": item.name, "parts": list(item.parts), "total": item.total}
+                )
+                continue
+            backward.append(
+                {
+                    "gate": item.gate,
+                    "output": item.output,
+                    "formula": item.formula,
+                    "note": item.note,
+                    "edges": [
+                        {
+                            "input": edge.input,
+                            "upstream": edge.upstream,
+                            "local": edge.local,
+                            "local_value": edge.local_value,
+                            "gradient": edge.gradient,
+                        }
+                        for edge in item.edges
+                    ],
+                }
+            )
+        return {
+            "text": self.text,
+            "output": self.output,
+            "point": dict(self.point),
+            "value": self.value,
+            "forward": [
+                {"name": step.name, "formula": step.formula, "value": step.value, "gate": step.gate}
+                for step in self.forward
+            ],
+            "backward": backward,
+            "gradient": dict(self.gradients),
+        }
+
+    def to_json(self) -> str:
+        """`to_dict()` as JSON; inf and NaN, which JSON lacks, as strings."""
+        return json.dumps(_json_safe(self.to_dict()), ensure_ascii=False, indent=2)
+
+    def to_markdown(self) -> str:
+        """Markdown: a table of the forward pass, then the chain rule edge by edge."""
+        heading = self._heading()
+        lines = [
+            *(f"    {line}" for line in heading[:-1]),
+            "",
+            heading[-1],
+            "",
+            "| value | formula | forward |",
+            "|---|---|---|",
+        ]
+        for step in self.forward:
+            formula = f"`{step.formula}`" if step.formula else "input"
+            lines.append(f"| `{step.name}` | {formula} | {self.number(step.value)} |")
+        lines += ["", f"Backward pass, from ∂{self.output}/∂{self.output} = 1:", ""]
+        for item in self.backward:
+            if isinstance(item, FanOut):
+                terms = " + ".join(_parenthesized(self.number(part)) for part in item.parts)
+                lines.append(
+                    f"- `{item.name}` feeds {len(item.parts)} gates, so its gradients add: "
+                    f"{terms} = **{self.number(item.total)}**"
+                )
+                continue
+            note = f" — {item.note}" if item.note else ""
+            lines.append(f"- `{item.output} = {item.formula}`{note}")
+            for edge in item.edges:
+                lines.append(f"  - {self._edge_text(edge, lambda v: f'**{self.number(v)}**')}")
+        lines += ["", "| input | gradient |", "|---|---|"]
+        for name, value in self.gradients.items():
+            lines.append(f"| `{name}` | {self.number(value)} |")
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        """LaTeX (an `align*` environment): the chain rule with ∂-fractions, edge by edge."""
+
+        def partial(top: str, bottom: str) -> str:
+            return rf"\frac{{\partial {_latex_name(top)}}}{{\partial {_latex_name(bottom)}}}"
+
+        lines = [r"\begin{align*}"]
+        for step in self.forward:
+            formula = f"{_latex_text(step.formula)} = " if step.formula else ""
+            lines.append(rf"{_latex_name(step.name)} &= {formula}{self.number(step.value)} \\")
+        for item in self.backward:
+            if isinstance(item, FanOut):
+                terms = " + ".join(_parenthesized(self.number(part)) for part in item.parts)
+                lines.append(
+                    rf"{partial(self.output, item.name)} &= {terms} = {self.number(item.total)} \\"
+                )
+                continue
+            for edge in item.edges:
+                local = _latex_text(edge.local)
+                lines.append(
+                    rf"{partial(self.output, edge.input)} &= "
+                    rf"{partial(self.output, edge.output)} \cdot {partial(edge.output, edge.input)}"
+                    rf" = {_parenthesized(self.number(edge.upstream))} \cdot "
+                    rf"{_parenthesized(local)} = {self.number(edge.gradient)} \\"
+                )
+        for name, value in self.gradients.items():
+            lines.append(rf"{partial(self.output, name)} &= {self.number(value)} \\")
+        lines[-1] = lines[-1].removesuffix(r" \\")
+        lines.append(r"\end{align*}")
+        return "\n".join(lines)
+
+    def to_dot(self) -> str:
+        """Graphviz DOT: the circuit left to right; each edge shows its value over its gradient."""
+        if self.graph is None:
+            raise ValueError("this derivation carries no graph")
+        graph = self.graph
+        names = node_names(graph.nodes)
+        display = dict(names)
+        display[graph.output] = self.output
+        lines = [
+            "digraph circuit {",
+            "  rankdir=LR;",
+            '  node [fontname="Helvetica"];',
+            '  edge [fontname="Helvetica", fontsize=10];',
+        ]
+        for index, node in enumerate(graph.nodes):
+            if node.op == CONSTANT:
+                continue
+            if node.op == INPUT:
+                lines.append(
+                    f'  n{index} [label="{_dot_escape(display[index])}", shape=plaintext];'
+                )
+            else:
+                symbol = _gate_symbol(node.op)
+                label = f"{display[index]}\\n{symbol}" if node.label else symbol
+                lines.append(f'  n{index} [label="{_dot_escape(label)}", shape=circle];')
+        for index, node in enumerate(graph.nodes):
+            for argument in node.args:
+                source = graph.nodes[argument]
+                if source.op == CONSTANT:
+                    constant = f"c{index}_{argument}"
+                    lines.append(
+                        f'  {constant} [label="{format_constant(source.value)}", shape=plaintext];'
+                    )
+                    lines.append(f"  {constant} -> n{index};")
+                    continue
+                lines.append(
+                    f"  n{argument} -> n{index} [label={self._edge_label(display, argument)}];"
+                )
+        output = graph.output
+        lines.append('  out [label="", shape=point];')
+        lines.append(f"  n{output} -> out [label={self._edge_label(display, output)}];")
+        lines.append("}")
+        return "\n".join(lines)
+
+    def _edge_label(self, display: dict[int, str], index: int) -> str:
+        value, gradient = self.edge_values.get((display[index], ""), (math.nan, None))
+        above = f'<font color="darkgreen">{html.escape(self.number(value))}</font>'
+        if gradient is None:
+            return f"<{above}>"
+        below = f'<font color="red">{html.escape(self.number(gradient))}</font>'
+        return f"<{above}<br/>{below}>"
+
+    def _repr_html_(self) -> str:
+        colored = html.escape(self.to_text(color=False))
+        return f"<pre>{colored}</pre>"
+
+
+def explain(text: str, /, **values: float) -> Derivation:
+    """The forward and backward pass of `text` at the point `values`, step by step.
+
+    >>> derivation = explain("q = x + y; f = q * z; f", x=-2, y=5, z=-4)
+    >>> derivation.value, derivation.gradients
+    (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
+    >>> print(derivation.backward[0].edges[0].local)
+    z
+    """
+    function = compile_text(text)
+    function._bind((), values)  # the same TypeError for a missing or unexpected input
+    point = {name: float(values[name]) for name in function.inputs}
+    backward = function.backward
+    graph = backward.graph
+    forward = forward_values(graph, point)
+    values_by_node = backward_values(backward, forward)
+    names = node_names(graph.nodes)
+    output_name = _output_name(graph, names)
+    display = dict(names)
+    display[graph.output] = output_name
+
+    def formula_of(index: int) -> str:
+        node = graph.nodes[index]
+        return _formula(node.op, [_operand(graph, display, argument) for argument in node.args])
+
+    forward_steps = tuple(
+        ForwardStep(
+            display[index],
+            None if node.op == INPUT else formula_of(index),
+            forward[index],
+            None if node.op == INPUT else node.op,
+            node.rewrite_of,
+        )
+        for index, node in enumerate(graph.nodes)
+        if node.op != CONSTANT
+    )
+
+    gradient_of = {node.args[0]: i for i, node in enumerate(backward.nodes) if node.op == "grad"}
+
+    def upstream_of(index: int) -> float:
+        if index == graph.output:
+            return 1.0
+        return values_by_node[gradient_of[index]]
+
+    symbolic = GateNamespace(_formula_apply)
+    numeric = GateNamespace(lambda gate, args: float(GATES[gate].evaluate(*args)))
+    steps_by_gate: dict[int, list[Any]] = {}
+    for step in backward.steps:
+        steps_by_gate.setdefault(step.gate, []).append(step)
+    contributions: dict[int, list[float]] = {}
+    seen_gates: set[str] = set()
+    items: list[GateGroup | FanOut] = []
+    order = sorted(steps_by_gate, reverse=True)
+    for gate_index in order:
+        node = graph.nodes[gate_index]
+        gate = GATES[node.op]
+        parts = contributions.get(gate_index, [])
+        if len(parts) > 1:
+            items.append(FanOut(display[gate_index], tuple(parts), upstream_of(gate_index)))
+        names_in = [_Formula.atom(_operand(graph, display, argument)) for argument in node.args]
+        values_in = [_node_value(graph, forward, argument) for argument in node.args]
+        out_name = _Formula.atom(display[gate_index])
+        edges = []
+        for step in steps_by_gate[gate_index]:
+            rule = gate.rules[step.position]
+            local = _as_formula(rule(symbolic, *names_in, out_name, 1))
+            with_values = _as_formula(
+                rule(
+                    symbolic,
+                    *(_Formula.atom(format_number(v, 4)) for v in values_in),
+                    _Formula.atom(format_number(forward[gate_index], 4)),
+                    1,
+                )
+            )
+            local_value = float(rule(numeric, *values_in, forward[gate_index], 1.0))
+            gradient = _contribution_value(backward, values_by_node, step.contribution)
+            contributions.setdefault(step.target, []).append(gradient)
+            edges.append(
+                EdgeStep(
+                    node.op,
+                    display[gate_index],
+                    display[step.target],
+                    upstream_of(gate_index),
+                    local.as_factor(),
+                    with_values.as_factor(),
+                    local_value,
+                    gradient,
+                )
+            )
+        note = None
+        if node.op not in seen_gates:
+            seen_gates.add(node.op)
+            note = gate.explanation
+        items.append(
+            GateGroup(display[gate_index], formula_of(gate_index), node.op, note, tuple(edges))
+        )
+
+    input_nodes = graph.input_nodes()
+    gradients = {}
+    for name, node_index in backward.gradients:
+        gradients[name] = _contribution_value(backward, values_by_node, node_index)
+        parts = contributions.get(input_nodes[name], [])
+        if len(parts) > 1:
+            items.append(FanOut(name, tuple(parts), gradients[name]))
+
+    edge_values: dict[tuple[str, str], tuple[float, float | None]] = {}
+    for index, node in enumerate(graph.nodes):
+        if node.op == CONSTANT:
+            continue
+        if index == graph.output:
+            gradient: float | None = 1.0
+        elif node.op == INPUT:
+            gradient = gradients.get(node.label or "")
+        else:
+            gradient = upstream_of(index) if index in gradient_of else None
+        edge_values[(display[index], "")] = (forward[index], gradient)
+
+    return Derivation(
+        text=text,
+        output=output_name,
+        point=point,
+        value=forward[graph.output],
+        forward=forward_steps,
+        backward=tuple(items),
+        gradients=gradients,
+        graph=graph,
+        edge_values=edge_values,
+    )
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """`digits` significant digits; whole numbers without a decimal point; inf and nan by name.
+
+    >>> format_number(-12.0), format_number(0.7310585786), format_number(-0.19661193)
+    ('-12', '0.7311', '-0.1966')
+    """
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == int(value) and abs(value) < 10**digits:
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
+# -- formulas as text --------------------------------------------------------------------------
+
+
+class _Formula:
+    """A formula as text with its precedence: rules run on these to print a local gradient.
+
+    Multiplying by 1 disappears, as in the generated code, so `rule(..., up=1)` prints the bare
+    local gradient.
+    """
+
+    __slots__ = ("precedence", "text")
+
+    def __init__(self, text: str, precedence: int) -> None:
+        self.text = text
+        self.precedence = precedence
+
+    @staticmethod
+    def atom(text: str) -> _Formula:
+        return _Formula(text, 13 if text.startswith("-") else ATOM_PRECEDENCE)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def as_factor(self) -> str:
+        """The text as the right operand of a product: parenthesized unless it binds tighter."""
+        bare = self.precedence > 12 and not self.text.startswith("-")
+        return self.text if bare else f"({self.text})"
+
+    def _binary(self, gate: str, left: Any, right: Any) -> _Formula:
+        return _formula_apply(gate, (left, right))
+
+    def __add__(self, other: Any) -> _Formula:
+        return self._binary("add", self, other)
+
+    def __radd__(self, other: Any) -> _Formula:
+        return self._binary("add", other, self)
+
+    def __sub__(self, other: Any) -> _Formula:
+        return self._binary("sub", self, other)
+
+    def __rsub__(self, other: Any) -> _Formula:
+        return self._binary("sub", other, self)
+
+    def __mul__(self, other: Any) -> _Formula:
+        return self._binary("mul", self, other)
+
+    def __rmul__(self, other: Any) -> _Formula:
+        return self._binary("mul", other, self)
+
+    def __truediv__(self, other: Any) -> _Formula:
+        return self._binary("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> _Formula:
+        return self._binary("div", other, self)
+
+    def __pow__(self, other: Any) -> _Formula:
+        return self._binary("pow", self, other)
+
+    def __rpow__(self, other: Any) -> _Formula:
+        return self._binary("pow", other, self)
+
+    def __neg__(self) -> _Formula:
+        return _formula_apply("neg", (self,))
+
+
+def _as_formula(value: Any) -> _Formula:
+    if isinstance(value, _Formula):
+        return value
+    return _Formula.atom(format_number(float(value), 4))
+
+
+def _formula_apply(gate_name: str, args: tuple[Any, ...]) -> _Formula:
+    operands = [_as_formula(arg) for arg in args]
+    if gate_name == "mul":
+        if operands[1].text == "1":
+            return operands[0]
+        if operands[0].text == "1":
+            return operands[1]
+    notation = GATES[gate_name].notation
+    if isinstance(notation, Infix):
+        left, right = operands
+        precedence, right_associative = notation.precedence, notation.right_associative
+        left_needs = left.precedence < precedence or (
+            left.precedence == precedence and right_associative
+        )
+        right_needs = right.precedence < precedence or (
+            right.precedence == precedence and not right_associative
+        )
+        left_text = f"({left})" if left_needs else left.text
+        right_text = f"({right})" if right_needs else right.text
+        return _Formula(f"{left_text} {_pretty(notation.symbol)} {right_text}", precedence)
+    if isinstance(notation, Prefix):
+        operand = operands[0]
+        text = f"({operand})" if operand.precedence < notation.precedence else operand.text
+        return _Formula(f"{notation.symbol}{text}", notation.precedence)
+    if isinstance(notation, Conditional):
+        condition, if_true, if_false = operands
+        return _Formula(f"{if_true} if {condition} else {if_false}", notation.precedence)
+    assert isinstance(notation, Call)
+    return _Formula(f"{notation.function}({', '.join(o.text for o in operands)})", ATOM_PRECEDENCE)
+
+
+def _pretty(symbol: str) -> str:
+    return {">=": "≥", "*": "*"}.get(symbol, symbol)
+
+
+def _formula(gate: str, operands: list[str]) -> str:
+    return str(_formula_apply(gate, tuple(_Formula.atom(operand) for operand in operands)))
+
+
+def _operand(graph: Graph, display: Mapping[int, str], index: int) -> str:
+    node = graph.nodes[index]
+    return format_number(node.value, 17) if node.op == CONSTANT else display[index]
+
+
+def _node_value(graph: Graph, forward: list[float], index: int) -> float:
+    node = graph.nodes[index]
+    return node.value if node.op == CONSTANT else forward[index]
+
+
+def _contribution_value(backward: Any, values: dict[int, float], index: int) -> float:
+    node = backward.nodes[index]
+    return node.value if node.op == CONSTANT else values[index]
+
+
+def _output_name(graph: Graph, names: dict[int, str]) -> str:
+    """The output's name: its binding, or `f` as in the lecture when `f` is free."""
+    output = graph.nodes[graph.output]
+    if output.label is not None:
+        return output.label
+    if "f" not in names.values():
+        return "f"
+    return names[graph.output]
+
+
+def _gate_symbol(op: str) -> str:
+    notation = GATES[op].notation
+    if isinstance(notation, (Infix, Prefix)):
+        return notation.symbol
+    return op
+
+
+def _parenthesized(text: str) -> str:
+    """Negative numbers and sums in a product read better in parentheses: 1 · (-4)."""
+    if text.startswith("-") or " + " in text or " - " in text or " if " in text:
+        return f"({text})"
+    return text
+
+
+def _strip_color(text: str) -> str:
+    for code in (GREEN, RED, RESET):
+        text = text.replace(code, "")
+    return text
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def _latex_name(name: str) -> str:
+    return name.replace("_", r"\_")
+
+
+def _latex_text(text: str) -> str:
+    return text.replace("_", r"\_").replace(" * ", r" \cdot ").replace("≥", r"\geq")
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\\\\n", "\\n")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
