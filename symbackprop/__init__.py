@@ -19,6 +19,7 @@ from .errors import (
     SymbackpropError,
     UnknownFunctionError,
 )
+from .explain import Derivation, explain
 from .function import CompiledFunction
 from .graph import format_graph
 from .lower import lower
@@ -33,6 +34,7 @@ __all__ = [
     "ArityError",
     "CheckReport",
     "CompiledFunction",
+    "Derivation",
     "EvaluationError",
     "NameResolutionError",
     "ParseError",
@@ -41,6 +43,7 @@ __all__ = [
     "__version__",
     "check",
     "compile",
+    "explain",
     "format_graph",
     "lower",
     "parse",

@@ -1,0 +1,350 @@
+"""`explain`: the derivation as the lecture writes it, in every format, agreeing with compile().
+
+The golden texts below were read by eye against the lecture's slides: (x+y)*z at x=-2, y=5,
+z=-4; the sigmoid neuron at w0=2, x0=-1, w1=-3, x1=-2, w2=-3 (0.73; -0.20, 0.39, -0.39, -0.59,
+0.20); and the SVM hinge loss for the apple column, which is 0.43 — the slide's 0.33 is an
+arithmetic slip, 1.3 - 1.87 + 1 = 0.43.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+import symbackprop as sb
+from symbackprop.cli import main
+from symbackprop.explain import FanOut, GateGroup, explain
+
+LECTURE = """\
+program:
+  q = x + y
+  f = q * z
+  f
+at x = -2, y = 5, z = -4
+
+Forward pass
+  x = -2
+  y = 5
+  z = -4
+  q = x + y = 3
+  f = q * z = -12
+
+Backward pass, from ∂f/∂f = 1
+  f = q * z
+    (the mul gate switches its inputs: each one's local gradient is the other)
+    ∂f/∂q = ∂f/∂f · ∂f/∂q = 1 · z = 1 · (-4) = -4
+    ∂f/∂z = ∂f/∂f · ∂f/∂z = 1 · q = 1 · 3 = 3
+  q = x + y
+    (the add gate distributes the gradient: each input receives it unchanged)
+    ∂f/∂x = ∂f/∂q · ∂q/∂x = (-4) · 1 = -4
+    ∂f/∂y = ∂f/∂q · ∂q/∂y = (-4) · 1 = -4
+
+Gradient
+  ∂f/∂x = -4
+  ∂f/∂y = -4
+  ∂f/∂z = 3
+"""
+
+NEURON = """\
+f = 1/(1+exp(-(w0*x0+w1*x1+w2)))
+at w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = -3
+
+Forward pass
+  w0   = 2
+  x0   = -1
+  w1   = -3
+  x1   = -2
+  w2   = -3
+  mul1 = w0 * x0 = -2
+  mul2 = w1 * x1 = 6
+  add1 = mul1 + mul2 = 4
+  add2 = add1 + w2 = 1
+  # 1/(1+exp(-(w0*x0+w1*x1+w2))), computed stably as sigmoid
+  f    = sigmoid(add2) = 0.7311
+
+Backward pass, from ∂f/∂f = 1
+  f = sigmoid(add2)
+    (the sigmoid gate's local gradient is (1-σ)σ, from its own output σ)
+    ∂f/∂add2 = ∂f/∂f · ∂f/∂add2 = 1 · ((1 - f) * f)
+             = 1 · ((1 - 0.7311) * 0.7311) = 0.1966
+  add2 = add1 + w2
+    (the add gate distributes the gradient: each input receives it unchanged)
+    ∂f/∂add1 = ∂f/∂add2 · ∂add2/∂add1 = 0.1966 · 1 = 0.1966
+    ∂f/∂w2 = ∂f/∂add2 · ∂add2/∂w2 = 0.1966 · 1 = 0.1966
+  add1 = mul1 + mul2
+    ∂f/∂mul1 = ∂f/∂add1 · ∂add1/∂mul1 = 0.1966 · 1 = 0.1966
+    ∂f/∂mul2 = ∂f/∂add1 · ∂add1/∂mul2 = 0.1966 · 1 = 0.1966
+  mul2 = w1 * x1
+    (the mul gate switches its inputs: each one's local gradient is the other)
+    ∂f/∂w1 = ∂f/∂mul2 · ∂mul2/∂w1 = 0.1966 · x1 = 0.1966 · (-2) = -0.3932
+    ∂f/∂x1 = ∂f/∂mul2 · ∂mul2/∂x1 = 0.1966 · w1 = 0.1966 · (-3) = -0.5898
+  mul1 = w0 * x0
+    ∂f/∂w0 = ∂f/∂mul1 · ∂mul1/∂w0 = 0.1966 · x0 = 0.1966 · (-1) = -0.1966
+    ∂f/∂x0 = ∂f/∂mul1 · ∂mul1/∂x0 = 0.1966 · w0 = 0.1966 · 2 = 0.3932
+
+Gradient
+  ∂f/∂w0 = -0.1966
+  ∂f/∂x0 = 0.3932
+  ∂f/∂w1 = -0.3932
+  ∂f/∂x1 = -0.5898
+  ∂f/∂w2 = 0.1966
+"""
+
+SVM_APPLE = """\
+f = max(0, s_banana - s_apple + 1) + max(0, s_pear - s_apple + 1)
+at s_banana = 1.3, s_apple = 1.87, s_pear = 0.56
+
+Forward pass
+  s_banana = 1.3
+  s_apple  = 1.87
+  s_pear   = 0.56
+  sub1     = s_banana - s_apple = -0.57
+  add1     = sub1 + 1 = 0.43
+  max1     = max(0, add1) = 0.43
+  sub2     = s_pear - s_apple = -1.31
+  add2     = sub2 + 1 = -0.31
+  max2     = max(0, add2) = 0
+  f        = max1 + max2 = 0.43
+
+Backward pass, from ∂f/∂f = 1
+  f = max1 + max2
+    (the add gate distributes the gradient: each input receives it unchanged)
+    ∂f/∂max1 = ∂f/∂f · ∂f/∂max1 = 1 · 1 = 1
+    ∂f/∂max2 = ∂f/∂f · ∂f/∂max2 = 1 · 1 = 1
+  max2 = max(0, add2)
+    (the max gate routes the gradient to the larger input, the first on a tie)
+    ∂f/∂add2 = ∂f/∂max2 · ∂max2/∂add2 = 1 · (0 if 0 ≥ add2 else 1)
+             = 1 · (0 if 0 ≥ -0.31 else 1) = 0
+  add2 = sub2 + 1
+    ∂f/∂sub2 = ∂f/∂add2 · ∂add2/∂sub2 = 0 · 1 = 0
+  sub2 = s_pear - s_apple
+    (the subtract gate distributes the gradient, negated for the right input)
+    ∂f/∂s_pear = ∂f/∂sub2 · ∂sub2/∂s_pear = 0 · 1 = 0
+    ∂f/∂s_apple = ∂f/∂sub2 · ∂sub2/∂s_apple = 0 · (-1) = 0
+  max1 = max(0, add1)
+    ∂f/∂add1 = ∂f/∂max1 · ∂max1/∂add1 = 1 · (0 if 0 ≥ add1 else 1)
+             = 1 · (0 if 0 ≥ 0.43 else 1) = 1
+  add1 = sub1 + 1
+    ∂f/∂sub1 = ∂f/∂add1 · ∂add1/∂sub1 = 1 · 1 = 1
+  sub1 = s_banana - s_apple
+    ∂f/∂s_banana = ∂f/∂sub1 · ∂sub1/∂s_banana = 1 · 1 = 1
+    ∂f/∂s_apple = ∂f/∂sub1 · ∂sub1/∂s_apple = 1 · (-1) = -1
+  s_apple feeds 2 gates: gradients add: ∂f/∂s_apple = 0 + (-1) = -1
+
+Gradient
+  ∂f/∂s_banana = 1
+  ∂f/∂s_apple  = -1
+  ∂f/∂s_pear   = 0
+"""
+
+SVM_APPLE_TEXT = "max(0, s_banana - s_apple + 1) + max(0, s_pear - s_apple + 1)"
+SVM_BANANA_TEXT = "max(0, s_apple - s_banana + 1) + max(0, s_pear - s_banana + 1)"
+SVM_PEAR_TEXT = "max(0, s_apple - s_pear + 1) + max(0, s_banana - s_pear + 1)"
+
+
+def test_lecture_example_golden():
+    assert str(explain("q = x + y; f = q * z; f", x=-2, y=5, z=-4)) == LECTURE.rstrip("\n")
+
+
+def test_sigmoid_neuron_golden():
+    point = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
+    text = explain("1/(1+exp(-(w0*x0+w1*x1+w2)))", **point)
+    assert str(text) == NEURON.rstrip("\n")
+
+
+def test_svm_apple_column_golden_shows_the_true_arithmetic():
+    derivation = explain(SVM_APPLE_TEXT, s_apple=1.87, s_banana=1.3, s_pear=0.56)
+    assert str(derivation) == SVM_APPLE.rstrip("\n")
+    assert round(derivation.value, 2) == 0.43
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "loss"),
+    [
+        (SVM_BANANA_TEXT, {"s_apple": -0.4, "s_banana": 1.1, "s_pear": 1.35}, 1.25),
+        (SVM_PEAR_TEXT, {"s_apple": 0.1, "s_banana": -0.3, "s_pear": 1.1}, 0.0),
+    ],
+    ids=["banana", "pear"],
+)
+def test_svm_other_columns(text, point, loss):
+    derivation = explain(text, **point)
+    assert derivation.value == pytest.approx(loss, abs=1e-12)
+    last = derivation.forward[-1]
+    assert (last.name, last.formula) == ("f", "max1 + max2")
+    assert derivation.number(last.value) == f"{loss:g}"
+
+
+def test_the_sigmoid_shortcut_is_shown_with_numbers():
+    text = str(explain("sigmoid(t)", t=1.0))
+    # σ(1) = 0.7311; (1 − σ)σ = 0.1966
+    assert "1 · ((1 - f) * f)" in text
+    assert "1 · ((1 - 0.7311) * 0.7311)" in text
+    assert "= 0.1966" in text
+
+
+def test_each_pattern_is_named_once():
+    text = str(explain("(a + b) + (c + d)", a=1, b=2, c=3, d=4))
+    assert text.count("the add gate distributes the gradient") == 1
+
+
+def test_fan_out_is_made_explicit():
+    derivation = explain("a = x*y\nb = a + x\nb * a", x=2, y=3)
+    fan_outs = [item for item in derivation.backward if isinstance(item, FanOut)]
+    # ∂f/∂a = b + a... at x=2, y=3: a=6, b=8: from f = b*a, 8; through b, 6.  ∂f/∂x = 6 + 14·3.
+    assert [(f.name, f.parts, f.total) for f in fan_outs] == [
+        ("a", (8.0, 6.0), 14.0),
+        ("x", (6.0, 42.0), 48.0),
+    ]
+    assert "x feeds 2 gates: gradients add: ∂f/∂x = 6 + 42 = 48" in str(derivation)
+
+
+def _numbers_agree_with_compile(text, point):
+    derivation = explain(text, **point)
+    value, gradients = sb.compile(text)(**point)
+    assert derivation.value == value
+    assert derivation.gradients == gradients
+    upstream = {}
+    for item in derivation.backward:
+        if isinstance(item, GateGroup):
+            for edge in item.edges:
+                assert edge.gradient == pytest.approx(edge.upstream * edge.local_value)
+                upstream.setdefault(edge.input, []).append(edge.gradient)
+    for name, gradient in gradients.items():
+        assert sum(upstream.get(name, [0.0])) == pytest.approx(gradient)
+
+
+@pytest.mark.parametrize(
+    ("text", "point"),
+    [
+        ("q = x + y; f = q * z; f", {"x": -2, "y": 5, "z": -4}),
+        ("1/(1+exp(-(w0*x0+w1*x1+w2)))", {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}),
+        (SVM_APPLE_TEXT, {"s_apple": 1.87, "s_banana": 1.3, "s_pear": 0.56}),
+        ("a = x*y\nb = a + x\nb * a / sqrt(y) - log1p(x) * tanh(a)", {"x": 0.3, "y": 1.7}),
+        ("x ** y + relu(x - y) + abs(y) + min(x, y, 1)", {"x": 1.5, "y": 0.5}),
+    ],
+)
+def test_every_number_printed_agrees_with_compile(text, point):
+    _numbers_agree_with_compile(text, point)
+
+
+def test_text_fits_an_80_column_terminal():
+    text = str(explain("1/(1+exp(-(w0*x0+w1*x1+w2)))", w0=2, x0=-1, w1=-3, x1=-2, w2=-3))
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_colour_only_when_asked():
+    derivation = explain("(x + y) * z", x=-2, y=5, z=-4)
+    assert "\033[" not in str(derivation)
+    colored = derivation.to_text(color=True)
+    assert "\033[32m-12\033[0m" in colored  # forward values in green
+    assert "\033[31m-4\033[0m" in colored  # gradients in red
+
+
+def test_cli_output_piped_has_no_colour_codes():
+    result = subprocess.run(
+        [sys.executable, "-m", "symbackprop", "explain", "(x+y)*z", "--at", "x=-2,y=5,z=-4"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "\033[" not in result.stdout
+    assert "∂f/∂x = -4" in result.stdout
+
+
+def test_markdown_format():
+    markdown = explain("(x + y) * z", x=-2, y=5, z=-4).to_markdown()
+    assert "| `add1` | `x + y` | 3 |" in markdown
+    assert "- ∂f/∂add1 = ∂f/∂f · ∂f/∂add1 = 1 · z = 1 · (-4) = **-4**" in markdown
+
+
+def test_latex_format():
+    latex = explain("(x + y) * z", x=-2, y=5, z=-4).to_latex()
+    assert latex.startswith(r"\begin{align*}") and latex.endswith(r"\end{align*}")
+    assert r"\frac{\partial f}{\partial x} &= -4" in latex
+
+
+def test_json_format_is_plain_data():
+    derivation = explain("(x + y) * z", x=-2, y=5, z=-4)
+    data = json.loads(derivation.to_json())
+    assert data == derivation.to_dict()
+    assert data["value"] == -12.0 and data["gradient"] == {"x": -4.0, "y": -4.0, "z": 3.0}
+    assert [edge["gradient"] for edge in data["backward"][0]["edges"]] == [-4.0, 3.0]
+
+
+def test_dot_graph_structure():
+    dot = explain("q = x + y; f = q * z; f", x=-2, y=5, z=-4).to_dot()
+    assert dot.startswith("digraph circuit {") and dot.rstrip().endswith("}")
+    assert "rankdir=LR;" in dot
+    nodes = dict(re.findall(r"^  (n\d+) \[label=\"([^\"]*)\"", dot, flags=re.MULTILINE))
+    assert sorted(nodes.values()) == ["f\\n*", "q\\n+", "x", "y", "z"]
+    edges = re.findall(r"^  (n\d+) -> (\w+) \[label=<(.*)>\];$", dot, flags=re.MULTILINE)
+    labels = {(nodes.get(a, a), nodes.get(b, b)): label for a, b, label in edges}
+    # x = -2 flows into q; its gradient is -4.  q = 3 flows into f with gradient -4.
+    assert labels[("x", "q\\n+")] == (
+        '<font color="darkgreen">-2</font><br/><font color="red">-4</font>'
+    )
+    assert labels[("q\\n+", "f\\n*")] == (
+        '<font color="darkgreen">3</font><br/><font color="red">-4</font>'
+    )
+
+
+def test_html_repr_for_jupyter():
+    assert explain("x * y", x=2, y=3)._repr_html_().startswith("<pre>")
+
+
+def test_missing_input_is_a_type_error():
+    with pytest.raises(TypeError, match="missing input: 'z'"):
+        explain("(x + y) * z", x=1, y=2)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "json"])
+def test_cli_explain_formats(fmt, capsys):
+    assert main(["explain", "(x+y)*z", "--at", "x=-2,y=5,z=-4", "--format", fmt]) == 0
+    assert "-12" in capsys.readouterr().out
+
+
+def test_cli_graph_writes_dot(tmp_path, capsys):
+    target = tmp_path / "circuit.dot"
+    assert main(["graph", "(x+y)*z", "--at", "x=-2,y=5,z=-4", "-o", str(target)]) == 0
+    assert target.read_text().startswith("digraph circuit {")
+    assert main(["graph", "(x+y)*z", "--at", "x=-2,y=5,z=-4"]) == 0
+    assert capsys.readouterr().out.startswith("digraph circuit {")
+
+
+def test_cli_graph_names_the_package_when_dot_is_missing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    status = main(["graph", "(x+y)*z", "--at", "x=-2,y=5,z=-4", "-o", str(tmp_path / "c.svg")])
+    assert status == 2
+    assert "graphviz" in capsys.readouterr().err
+
+
+def test_cli_graph_renders_svg_when_graphviz_is_installed(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    target = tmp_path / "circuit.svg"
+    assert main(["graph", "(x+y)*z", "--at", "x=-2,y=5,z=-4", "-o", str(target)]) == 0
+    assert "<svg" in target.read_text()
+
+
+def test_cli_source_and_diff(capsys):
+    assert main(["source", "q = x + y; f = q * z; f"]) == 0
+    assert "dq = z" in capsys.readouterr().out
+    assert main(["source", "x*y", "--mode", "array", "--wrt", "x"]) == 0
+    out = capsys.readouterr().out
+    assert "import numpy as np" in out and "dy" not in out
+    assert main(["diff", "(x + y) * z"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["∂f/∂x = z", "∂f/∂y = z", "∂f/∂z = x + y"]
+    assert main(["diff", "x*y", "--format", "latex", "--wrt", "x"]) == 0
+    assert capsys.readouterr().out.strip() == r"\frac{\partial f}{\partial x} = y"
+
+
+def test_cli_errors_exit_2_without_traceback(capsys):
+    assert main(["explain", "(x+", "--at", "x=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symbackprop: error:") and "Traceback" not in err
