@@ -366,10 +366,10 @@ _GATE_LIST: tuple[Gate, ...] = (
         evaluate=runtime.logaddexp,
         sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)),
         rules=(
-            lambda ns, a, b, out, up: ns.exp(a - out) * up,
-            lambda ns, a, b, out, up: ns.exp(b - out) * up,
+            lambda ns, a, b, out, up: ns.sigmoid(a - b) * up,
+            lambda ns, a, b, out, up: ns.sigmoid(b - a) * up,
         ),
-        explanation="log(e^a + e^b), a soft maximum; its gradient is the softmax of (a, b)",
+        explanation="log(e^a + e^b), a soft maximum; its local gradients σ(a-b), σ(b-a) sum to 1",
         commutative=True,
         replaces=(("log", ("add", ("exp", "a"), ("exp", "b"))),),
     ),
