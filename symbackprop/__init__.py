@@ -10,6 +10,7 @@ The pipeline, one module per stage: `parse` (text → syntax tree) → `lower` (
 runs them in order.  Every gate is described once, in `gates`.
 """
 
+from . import optim
 from .check import CheckReport, check
 from .errors import (
     ArityError,
@@ -23,9 +24,11 @@ from .explain import Derivation, explain
 from .function import CompiledFunction
 from .graph import format_graph
 from .lower import lower
+from .numgrad import numerical_gradient
 from .parse import parse
 from .pipeline import compile
 from .symbolic import symbolic_gradient, to_sympy
+from .training import DivergenceError, MinimizeResult, minimize
 from .unparse import to_text
 
 __version__ = "0.1.0"
@@ -35,7 +38,9 @@ __all__ = [
     "CheckReport",
     "CompiledFunction",
     "Derivation",
+    "DivergenceError",
     "EvaluationError",
+    "MinimizeResult",
     "NameResolutionError",
     "ParseError",
     "SymbackpropError",
@@ -46,6 +51,9 @@ __all__ = [
     "explain",
     "format_graph",
     "lower",
+    "minimize",
+    "numerical_gradient",
+    "optim",
     "parse",
     "symbolic_gradient",
     "to_sympy",

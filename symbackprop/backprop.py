@@ -9,6 +9,7 @@ sweep, for code generation and for explanations.  Imports `graph` and `gates`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from .gates import GATES
@@ -58,6 +59,8 @@ class Backward:
     ones; GRADIENT nodes stand for accumulated gradient variables.  `statements` is the backward
     block in execution order.  `gradients` gives, for each requested input in order, the node
     holding its gradient (a GRADIENT node, or a constant when the output does not depend on it).
+    `adjoints` pairs each differentiated forward node with the node holding its gradient (its
+    GRADIENT node, or the constant that is its whole gradient).
     """
 
     graph: Graph
@@ -65,10 +68,17 @@ class Backward:
     statements: tuple[Statement, ...]
     gradients: tuple[tuple[str, int], ...]
     steps: tuple[Step, ...]
+    adjoints: tuple[tuple[int, int], ...] = ()
 
 
-def backprop(graph: Graph, wrt: tuple[str, ...]) -> Backward:
+def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Backward:
     """Reverse-mode differentiation of `graph`'s output with respect to the inputs `wrt`.
+
+    The output's own gradient is 1 — an array of ones shaped like the output, so the gradients
+    are those of the sum of its elements — or, with `upstream`, a parameter the caller supplies
+    (a vector-Jacobian product, the lecture's upstream gradient).  In a specialized graph each
+    contribution is summed back to the shape of the value it flows into where broadcasting
+    stretched that value.
 
     >>> from symbackprop.lower import lower
     >>> from symbackprop.parse import parse
@@ -81,7 +91,10 @@ def backprop(graph: Graph, wrt: tuple[str, ...]) -> Backward:
     builder = GraphBuilder(nodes)
     statements: list[Statement] = []
     steps: list[Step] = []
-    gradient: dict[int, int] = {graph.output: builder.constant(1.0)}
+    output_shape = nodes[graph.output].shape
+    seed = builder.upstream(output_shape) if upstream else builder.constant(1.0, output_shape or ())
+    gradient: dict[int, int] = {graph.output: seed}
+    contributions: dict[int, list[int]] = {}
     received: set[int] = set()
 
     for index in range(len(nodes) - 1, -1, -1):
@@ -89,21 +102,29 @@ def backprop(graph: Graph, wrt: tuple[str, ...]) -> Backward:
         if not needed[index] or node.op in (INPUT, CONSTANT):
             continue
         if index != graph.output:
-            gradient[index] = builder.gradient_of(index)
+            terms = contributions[index]
+            # A value whose whole gradient is one constant (an add gate's 1) passes that
+            # constant on, so identities can fold it: `dx = y`, not `dq = 1.0; dx = y * dq`.
+            single_constant = len(terms) == 1 and builder.nodes[terms[0]].op == CONSTANT
+            gradient[index] = terms[0] if single_constant else builder.gradient_of(index)
         gate = GATES[node.op]
-        upstream = builder.ref(gradient[index])
+        upstream_ref = builder.ref(gradient[index])
         operands = [builder.ref(argument) for argument in node.args]
+        params = dict(node.params)
         for position, (argument, rule) in enumerate(zip(node.args, gate.rules, strict=True)):
-            if not needed[argument]:
+            if not needed[argument] or rule is None:
                 continue
             first_new = len(builder.nodes)
-            contribution = rule(builder.namespace, *operands, builder.ref(index), upstream)
-            contribution_node = builder._node_of(contribution)
+            contribution = rule(
+                builder.namespace, *operands, builder.ref(index), upstream_ref, **params
+            )
+            contribution_node = _fit(builder, builder._node_of(contribution), nodes[argument])
             for new in range(first_new, len(builder.nodes)):
                 if builder.nodes[new].op != CONSTANT:
                     builder.nodes[new] = replace(builder.nodes[new], span=node.span)
                     statements.append(Compute(new, index))
             first = argument not in received
+            contributions.setdefault(argument, []).append(contribution_node)
             statements.append(Accumulate(argument, contribution_node, first, index))
             steps.append(Step(index, position, argument, contribution_node))
             received.add(argument)
@@ -117,10 +138,26 @@ def backprop(graph: Graph, wrt: tuple[str, ...]) -> Backward:
         elif input_node in received:
             gradients.append((name, builder.gradient_of(input_node)))
         else:
-            gradients.append((name, builder.constant(0.0)))
+            gradients.append((name, builder.constant(0.0, nodes[input_node].shape or ())))
     all_nodes = tuple(builder.nodes)
     live = _live_statements(all_nodes, statements, [node for _, node in gradients])
-    return Backward(graph, all_nodes, live, tuple(gradients), tuple(steps))
+    adjoints = tuple(sorted(gradient.items()))
+    return Backward(graph, all_nodes, live, tuple(gradients), tuple(steps), adjoints)
+
+
+def _fit(builder: GraphBuilder, contribution: int, target: Node) -> int:
+    """A contribution in the shape of the value it flows into (specialized graphs only).
+
+    Broadcasting may have stretched the value (a scalar weight times a vector): its gradient is
+    then the sum over the stretched axes.  A filled constant is summed at compile time.
+    """
+    found = builder.nodes[contribution]
+    if target.shape is None or found.shape == target.shape:
+        return contribution
+    if found.op == CONSTANT:
+        stretch = math.prod(found.shape or ()) / max(math.prod(target.shape), 1)
+        return builder.constant(found.value * stretch, target.shape)
+    return builder.apply("sum_to_shape", (contribution,), shape=target.shape)
 
 
 def _depends_on(graph: Graph, wrt: tuple[str, ...]) -> list[bool]:

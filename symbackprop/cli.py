@@ -1,4 +1,4 @@
-"""The `symbackprop` command line: grad, explain, source, graph, diff and check.
+"""The `symbackprop` command line: grad, explain, source, graph, diff, check and minimize.
 
 EXPR is the formula text, `-` to read it from standard input, or `@path` to read a file.  Bad
 input prints our caret message and exits with status 2, never a Python traceback.
@@ -17,10 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import SymbackpropError
+from .optim import OPTIMIZERS
 from .pipeline import compile as compile_text
 
 EXAMPLE = 'symbackprop grad "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3'
 STAGED_EXAMPLE = "symbackprop grad 'q = x + y; f = q * z; f' --at x=-2,y=5,z=-4"
+MINIMIZE_EXAMPLE = (
+    "symbackprop minimize '(1-x)**2 + 100*(y-x**2)**2' --at x=-1.2,y=1 "
+    "--optimizer adam --lr 0.1 --steps 500"
+)
 
 
 class UsageError(Exception):
@@ -145,6 +150,45 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--wrt", metavar="NAME,...", help="only these inputs")
     diff.add_argument("--format", choices=("text", "latex"), default="text")
     diff.set_defaults(run=_diff)
+
+    minimize = commands.add_parser(
+        "minimize",
+        help="minimize the formula by gradient descent from a starting point",
+        description=(
+            "Minimize the formula with one of symbackprop.optim's optimizers, starting at the "
+            "point --at: print the loss every so many steps, then the point found and the value "
+            "there.  Float mode: every input is a number.  A loss that becomes NaN or infinite "
+            "is an error (exit status 2): lower --lr."
+        ),
+        epilog=f"example:\n  {MINIMIZE_EXAMPLE}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    minimize.add_argument("expr", metavar="EXPR", help="the formula, '-' for stdin, or @FILE")
+    minimize.add_argument(
+        "--at", required=True, metavar="NAME=VALUE,...", help="the starting point"
+    )
+    minimize.add_argument(
+        "--wrt", metavar="NAME,...", help="minimize over these inputs; the others stay fixed"
+    )
+    minimize.add_argument(
+        "--optimizer", choices=tuple(OPTIMIZERS), default="adam", help="(default adam)"
+    )
+    minimize.add_argument(
+        "--lr", type=float, default=0.01, help="the learning rate, or step size (default 0.01)"
+    )
+    minimize.add_argument(
+        "--steps", type=int, default=1000, help="the largest number of updates (default 1000)"
+    )
+    minimize.add_argument(
+        "--tol", type=float, help="stop when an update changes the loss by less than this"
+    )
+    minimize.add_argument(
+        "--every",
+        type=int,
+        metavar="N",
+        help="print the loss every N steps (default: a tenth of --steps; 0: never)",
+    )
+    minimize.set_defaults(run=_minimize)
     return parser
 
 
@@ -273,6 +317,65 @@ def _grad(arguments: argparse.Namespace) -> int:
     print(f"value = {_number(value)}")
     for name, gradient in gradients.items():
         print(f"∂/∂{name:<{width}} = {_number(gradient)}")
+    return 0
+
+
+def _minimize(arguments: argparse.Namespace) -> int:
+    from .training import minimize
+
+    text = read_expression(arguments.expr)
+    point = parse_point(arguments.at)
+    if arguments.steps < 0:
+        raise UsageError("--steps must be at least 0")
+    every = max(1, arguments.steps // 10) if arguments.every is None else arguments.every
+    if every < 0:
+        raise UsageError("--every must be at least 0")
+    inputs = compile_text(text).inputs
+    names = _names(arguments.wrt) if arguments.wrt else list(inputs)
+    for name in names:
+        if name not in inputs:
+            raise UsageError(
+                f"--wrt: {name!r} is not an input; the inputs are {', '.join(inputs) or 'none'}"
+            )
+    missing = [name for name in names if name not in point]
+    if missing:
+        raise UsageError(f"--at gives no starting value for {', '.join(missing)}")
+    params = {name: point[name] for name in names}
+    data = {name: value for name, value in point.items() if name not in params}
+    optimizer = OPTIMIZERS[arguments.optimizer](lr=arguments.lr)
+    width = len(str(arguments.steps))
+
+    def show(step: int, loss: float, values: dict[str, float]) -> None:
+        where = ", ".join(f"{name}={_number(value)}" for name, value in values.items())
+        print(f"step {step:>{width}}  loss {_number(loss)}  at {where}")
+
+    def report(step: int, loss: float, values: dict[str, float]) -> None:
+        if every and step % every == 0:
+            show(step, loss, values)
+
+    if every:
+        show(0, compile_text(text).value(**point), params)
+    result = minimize(
+        text,
+        params=params,
+        data=data,
+        optimizer=optimizer,
+        steps=arguments.steps,
+        callback=report,
+        tol=arguments.tol,
+        progress=False,
+    )
+    if every and result.steps % every:
+        show(result.steps, result.loss, result.params)
+    how = f"{result.steps} steps of {arguments.optimizer} (lr={arguments.lr:g})"
+    if result.converged:
+        print(f"converged after {how}: the loss changed by less than {arguments.tol:g}")
+    else:
+        print(f"after {how}:")
+    width = max(len(name) for name in ["value", *result.params])
+    print(f"{'value':<{width}} = {_number(result.loss)}")
+    for name, value in result.params.items():
+        print(f"{name:<{width}} = {_number(value)}")
     return 0
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backprop import Accumulate, Backward, Compute
-from .gates import ATOM_PRECEDENCE, GATES, Call, Conditional, Form, Infix, Prefix
-from .graph import CONSTANT, GRADIENT, INPUT, Node, format_constant
+from .gates import ATOM_PRECEDENCE, GATES, Call, Conditional, Form, Infix, Prefix, Suffix
+from .graph import CONSTANT, GRADIENT, INPUT, UPSTREAM, Node, format_constant
 from .naming import Namer, python_names
 from .syntax import Span
 
@@ -24,8 +24,7 @@ MODES = (FLOAT, ARRAY)
 
 VALUE_AND_GRAD = "value_and_grad"
 VALUE = "value"
-SUM_TO_SHAPE = "sum_to_shape"
-OUTPUT_SHAPE = "output_shape"
+GRADIENT_LIKE = "gradient_like"
 NUMPY_ALIAS = "np"
 RUNTIME_MODULE = "symbackprop.runtime"
 
@@ -45,6 +44,7 @@ class Module:
     parameters: tuple[str, ...]
     line_spans: dict[int, Span]
     backward_lines: frozenset[int]
+    output_shape: tuple[int, ...] | None = None
 
 
 def emit(backward: Backward, mode: str) -> Module:
@@ -86,14 +86,14 @@ class _Emitter:
         reserved = {
             VALUE_AND_GRAD,
             VALUE,
-            SUM_TO_SHAPE,
-            OUTPUT_SHAPE,
+            GRADIENT_LIKE,
             NUMPY_ALIAS,
             "math",
             "inf",
             "nan",
         }
-        reserved |= {_form(gate, mode).function for gate in GATES.values() if _is_call(gate, mode)}
+        used = {GATES[node.op] for node in self.nodes if node.op in GATES}
+        reserved |= {_form(gate, mode).function for gate in used if _is_call(gate, mode)}
         self.inputs = backward.graph.input_nodes()
         self.gradient_nodes = {
             node.args[0]: index for index, node in enumerate(self.nodes) if node.op == GRADIENT
@@ -111,6 +111,8 @@ class _Emitter:
         backward = self._backward_lines()
         returned = self._return_lines()
         signature = ", ".join(parameters)
+        upstream = [i for i, node in enumerate(self.nodes) if node.op == UPSTREAM]
+        gradient_signature = ", ".join([self.names[i] for i in upstream] + list(parameters))
 
         body: list[tuple[str, Span | None, bool]] = []
         if forward:
@@ -129,7 +131,7 @@ class _Emitter:
         lines = list(header)
         line_spans: dict[int, Span] = {}
         backward_lines: set[int] = set()
-        lines.append(f"def {VALUE_AND_GRAD}({signature}):")
+        lines.append(f"def {VALUE_AND_GRAD}({gradient_signature}):")
         for text, span, is_backward in body:
             lines.append("    " + text)
             if span is not None:
@@ -143,7 +145,10 @@ class _Emitter:
                 line_spans[len(lines)] = span
         lines.append(f"    return {self._operand(graph.output)}")
         source = "\n".join(lines) + "\n"
-        return Module(source, self.mode, parameters, line_spans, frozenset(backward_lines))
+        output_shape = self.nodes[graph.output].shape
+        return Module(
+            source, self.mode, parameters, line_spans, frozenset(backward_lines), output_shape
+        )
 
     def _import_lines(self) -> list[str]:
         lines: list[str] = []
@@ -200,26 +205,38 @@ class _Emitter:
         output = self._operand(graph.output)
         lines = []
         results = []
-        if self.mode == ARRAY and self.backward.gradients:
-            self.imports.add((RUNTIME_MODULE, SUM_TO_SHAPE))
-            lines.append(
-                "# the gradient of the sum of the output's elements, in each input's shape"
-            )
-            lines.append(f"{OUTPUT_SHAPE} = {NUMPY_ALIAS}.shape({output})")
         for name, node in self.backward.gradients:
             gradient = self._operand(node)
             if self.mode == ARRAY:
+                # Each gradient in its input's floating dtype, and a fresh array wherever the
+                # variable may share memory with another gradient, an input or the value.
                 parameter = self.names[self.inputs[name]]
-                if self.nodes[node].op == CONSTANT:
-                    gradient, constant = self.namer.claim("d" + parameter.rstrip("_")), gradient
+                if self.nodes[node].op == GRADIENT:
+                    target = gradient
                 else:
-                    constant = gradient
-                lines.append(
-                    f"{gradient} = {SUM_TO_SHAPE}({constant}, {parameter}, {OUTPUT_SHAPE})"
-                )
+                    target = self.namer.claim("d" + parameter.rstrip("_"))
+                copy = "" if self._owns_memory(node) else ", copy=True"
+                self.imports.add((RUNTIME_MODULE, GRADIENT_LIKE))
+                lines.append(f"{target} = {GRADIENT_LIKE}({gradient}, {parameter}{copy})")
+                gradient = target
             results.append(f'"{name}": {gradient}')
         lines.append(f"return {output}, {{{', '.join(results)}}}")
         return lines
+
+    def _owns_memory(self, node: int) -> bool:
+        """Is the array in this gradient's variable computed for it alone (not an alias)?"""
+        if self.nodes[node].op != GRADIENT:
+            return False
+        target = self.nodes[node].args[0]
+        terms = [
+            statement
+            for statement in self.backward.statements
+            if isinstance(statement, Accumulate) and statement.target == target
+        ]
+        if len(terms) > 1:
+            return True  # `d = d + term` made a new array
+        contribution = terms[0].contribution
+        return contribution in self.merged and not GATES[self.nodes[contribution].op].view
 
     def _merged_contributions(self) -> dict[int, int]:
         """Temporaries written straight into a gradient: `dz = x * df`, not `t = x * df; dz = t`.
@@ -254,6 +271,8 @@ class _Emitter:
             text = format_constant(node.value)
             if text.lstrip("-") in ("inf", "nan"):
                 self.imports.add(("math", text.lstrip("-")))
+            if node.shape:
+                return f"{NUMPY_ALIAS}.full({node.shape}, {text})"
             return text
         return self.names[index]
 
@@ -266,9 +285,12 @@ class _Emitter:
             return f"{left} {form.symbol} {right}"
         if isinstance(form, Prefix):
             return f"{form.symbol}{_parenthesize(operands[0], form.precedence)}"
+        if isinstance(form, Suffix):
+            return f"{operands[0]}{form.symbol}"
         if isinstance(form, Conditional):
             condition, if_true, if_false = operands
             return f"{if_true} if {condition} else {if_false}"
+        operands += [f"{name}={value!r}" for name, value in node.params]
         return f"{self._callee(form)}({', '.join(operands)})"
 
     def _callee(self, form: Call) -> str:

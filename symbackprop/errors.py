@@ -81,6 +81,11 @@ class ArityError(SymbackpropError):
     """A function is called with the wrong number of arguments."""
 
 
+class ShapeError(SymbackpropError):
+    """Inputs' shapes that do not fit a gate (`@` with mismatched dimensions, an axis out of range,
+    arrays that do not broadcast); the span points at the sub-expression."""
+
+
 class EvaluationError(SymbackpropError):
     """Float-mode evaluation failed in a gate: a math domain error, a division by zero, an overflow.
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import SymbackpropError
 from .gates import ATOM_PRECEDENCE, GATES, Call, Conditional, GateNamespace, Infix, Prefix
 from .graph import CONSTANT, INPUT, Graph, format_constant, node_names
 from .interpret import backward_values, forward_values
@@ -370,6 +371,11 @@ def explain(text: str, /, **values: float) -> Derivation:
     function._bind((), values)  # the same TypeError for a missing or unexpected input
     point = {name: float(values[name]) for name in function.inputs}
     backward = function.backward
+    if backward is None:
+        raise SymbackpropError(
+            "explain works on scalar formulas; this one has array operations "
+            "(a matrix product or a reduction)"
+        )
     graph = backward.graph
     forward = forward_values(graph, point)
     values_by_node = backward_values(backward, forward)
@@ -394,12 +400,10 @@ def explain(text: str, /, **values: float) -> Derivation:
         if node.op != CONSTANT
     )
 
-    gradient_of = {node.args[0]: i for i, node in enumerate(backward.nodes) if node.op == "grad"}
+    gradient_of = dict(backward.adjoints)
 
     def upstream_of(index: int) -> float:
-        if index == graph.output:
-            return 1.0
-        return values_by_node[gradient_of[index]]
+        return _contribution_value(backward, values_by_node, gradient_of[index])
 
     symbolic = GateNamespace(_formula_apply)
     numeric = GateNamespace(lambda gate, args: float(GATES[gate].evaluate(*args)))

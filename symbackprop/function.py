@@ -1,25 +1,28 @@
 """The compiled function users hold: calling conventions, float/array dispatch, located errors.
 
-A `CompiledFunction` wraps the generated `value_and_grad` and `value` of both numeric modes.
-Python numbers go to the float-mode code (the `math` module, fastest for scalars); anything else
-is converted to NumPy arrays and goes to the array-mode code, emitted on first use.  A float-mode
-failure (math domain error, division by zero, overflow) becomes an `EvaluationError` pointing at
-the sub-expression whose gate failed.  Imports `errors`, `emit`, `backprop` and `load`.
+A `CompiledFunction` holds a formula's gate graph and generates code for it per numeric mode:
+Python numbers go to float-mode code (the `math` module, fastest for scalars) when every gate is
+elementwise; anything else goes to array-mode code, specialized to the inputs' shapes on first
+use — the stages `specialize` → `backprop` → `emit` → `load`.  A failure inside generated code
+(math domain error, division by zero, overflow, shapes that do not fit) becomes an error that
+points at the sub-expression whose gate failed.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .backprop import Backward
+from .backprop import Backward, backprop
 from .emit import ARRAY, FLOAT, VALUE, VALUE_AND_GRAD, Module, emit
-from .errors import EvaluationError, SymbackpropError
+from .errors import EvaluationError, ShapeError, SymbackpropError
+from .graph import Graph
 from .load import load, source_filename
 from .rewrite import Rewrite, rewrites_in
+from .shapes import is_elementwise, specialize
 
 GradientFunction = Callable[..., tuple[Any, dict[str, Any]]]
 
@@ -39,44 +42,102 @@ class CompiledFunction:
     """
 
     def __init__(
-        self, text: str, wrt: tuple[str, ...], backward: Backward, options: dict[str, Any]
+        self,
+        text: str,
+        wrt: tuple[str, ...],
+        graph: Graph,
+        options: dict[str, Any],
+        shapes: Mapping[str, tuple[int, ...]] | None = None,
     ) -> None:
         self.text = text
-        self.inputs: tuple[str, ...] = backward.graph.inputs
+        self.inputs: tuple[str, ...] = graph.inputs
         self.wrt = wrt
-        self.backward = backward
+        self.graph = graph
         self._options = options
-        self._modules: dict[str, Module] = {}
-        self._functions: dict[str, dict[str, Callable[..., Any]]] = {}
+        self._elementwise = is_elementwise(graph)
         self._lock = threading.Lock()
-        self._ensure(FLOAT)
-        self._float_value_and_grad = self._functions[FLOAT][VALUE_AND_GRAD]
-        self._float_value = self._functions[FLOAT][VALUE]
+        self._array: dict[tuple[Any, ...], tuple[Module, dict[str, Callable[..., Any]]]] = {}
         self._positions = {name: position for position, name in enumerate(self.inputs)}
+        self._default_shapes: tuple[tuple[int, ...], ...] | None = None
+        if self._elementwise:
+            self.backward: Backward | None = backprop(graph, wrt)
+            self._float_module = emit(self.backward, FLOAT)
+            functions = load(self._float_module.source, (VALUE_AND_GRAD, VALUE))
+            self._float_value_and_grad = functions[VALUE_AND_GRAD]
+            self._float_value = functions[VALUE]
+        else:
+            self.backward = None
+        if shapes is not None:
+            self._default_shapes = self._signature(shapes)
+            self._specialized(self._default_shapes, upstream=False)
 
     # -- public ----------------------------------------------------------------------------
 
     @property
     def rewrites(self) -> tuple[Rewrite, ...]:
         """The naive formulas computed by stable gates instead (see `compile(rewrite=...)`)."""
-        return rewrites_in(self.backward.graph)
+        return rewrites_in(self.graph)
 
     @property
     def source(self) -> str:
-        """The generated float-mode module (plain Python with `math`)."""
-        return self.source_for(FLOAT)
+        """The generated module: float mode (plain Python with `math`) when every gate is
+        elementwise, else array mode (NumPy) for the shapes given to `compile` (scalars if none).
+        """
+        return self.source_for(FLOAT if self._elementwise else ARRAY)
 
-    def source_for(self, mode: str) -> str:
-        """The generated module for `mode`: "float" (Python floats, `math`) or "array" (NumPy)."""
-        return self._ensure(mode).source
+    def source_for(self, mode: str, shapes: Mapping[str, tuple[int, ...]] | None = None) -> str:
+        """The generated module for `mode`: "float" (Python floats, `math`) or "array" (NumPy).
+
+        Array-mode code is specialized to the inputs' `shapes` (a dict name → shape); by default
+        those given to `compile`, else every input a scalar.
+        """
+        if mode == FLOAT:
+            if not self._elementwise:
+                raise SymbackpropError(
+                    "this formula has array operations (a matrix product or a reduction): it "
+                    "runs in array mode only"
+                )
+            return self._float_module.source
+        if mode != ARRAY:
+            raise ValueError(f"mode must be 'float' or 'array', not {mode!r}")
+        if shapes is not None:
+            signature = self._signature(shapes)
+        elif self._default_shapes is not None:
+            signature = self._default_shapes
+        else:
+            signature = tuple(() for _ in self.inputs)
+        return self._specialized(signature, upstream=False)[0].source
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        """The value and the gradients `{name: gradient}` for the inputs in `wrt`."""
-        return self._run(VALUE_AND_GRAD, self._float_value_and_grad, args, kwargs)
+        """The value and the gradients `{name: gradient}` for the inputs in `wrt`.
+
+        For an array output the gradients are those of the sum of its elements.
+        """
+        return self._run(VALUE_AND_GRAD, args, kwargs)
 
     def value(self, /, *args: Any, **kwargs: Any) -> Any:
         """The forward pass alone."""
-        return self._run(VALUE, self._float_value, args, kwargs)
+        return self._run(VALUE, args, kwargs)
+
+    def vjp(self, upstream: Any, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """The value and the vector-Jacobian products for an `upstream` gradient of the output.
+
+        `upstream` has the output's shape; each returned gradient is Σ upstream · ∂output/∂input,
+        the lecture's upstream gradient pushed back through the graph — without a Jacobian.
+        """
+        values = self._bind(args, kwargs) if kwargs or len(args) != len(self.inputs) else args
+        operands = tuple(
+            _as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
+        )
+        seed = _as_array_operand("upstream", upstream)
+        module, functions = self._specialized(_shapes_of(operands), upstream=True)
+        output_shape = module.output_shape
+        if np.shape(seed) != output_shape:
+            raise ShapeError(
+                f"the upstream gradient has shape {np.shape(seed)}, but the output has shape "
+                f"{output_shape}"
+            )
+        return self._guarded(module, functions[VALUE_AND_GRAD], (seed, *operands))
 
     def __repr__(self) -> str:
         return f"<symbackprop.CompiledFunction {self.text!r} inputs={self.inputs} wrt={self.wrt}>"
@@ -88,29 +149,31 @@ class CompiledFunction:
 
     # -- calling ---------------------------------------------------------------------------
 
-    def _run(
-        self,
-        which: str,
-        float_function: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
+    def _run(self, which: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         values = self._bind(args, kwargs) if kwargs or len(args) != len(self.inputs) else args
-        if all(type(value) is float for value in values):
-            return self._guarded(FLOAT, float_function, values)
-        pairs = tuple(zip(self.inputs, values, strict=True))
-        if all(isinstance(value, (int, float)) for value in values):
-            floats = tuple(_as_float(name, value) for name, value in pairs)
-            return self._guarded(FLOAT, float_function, floats)
-        operands = tuple(_as_array_operand(name, value) for name, value in pairs)
-        return self._guarded(ARRAY, self._ensure_functions(ARRAY)[which], operands)
+        if self._elementwise:
+            function = self._float_value_and_grad if which == VALUE_AND_GRAD else self._float_value
+            if all(type(value) is float for value in values):
+                return self._guarded(self._float_module, function, values)
+            if all(isinstance(value, (int, float)) for value in values):
+                floats = tuple(
+                    _as_float(name, value) for name, value in zip(self.inputs, values, strict=True)
+                )
+                return self._guarded(self._float_module, function, floats)
+        operands = tuple(
+            _as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
+        )
+        module, functions = self._specialized(_shapes_of(operands), upstream=False)
+        return self._guarded(module, functions[which], operands)
 
-    def _guarded(self, mode: str, function: Callable[..., Any], values: tuple[Any, ...]) -> Any:
+    def _guarded(
+        self, module: Module, function: Callable[..., Any], values: tuple[Any, ...]
+    ) -> Any:
         """Call generated code; a failure inside it becomes an error that points at the text."""
         try:
             return function(*values)
         except (ArithmeticError, ValueError) as error:
-            located = self._locate(mode, error)
+            located = self._locate(module, error)
             if located is None:
                 raise
             raise located from error
@@ -141,22 +204,36 @@ class CompiledFunction:
 
     # -- generated code --------------------------------------------------------------------
 
-    def _ensure(self, mode: str) -> Module:
-        if mode not in self._modules:
-            with self._lock:
-                if mode not in self._modules:
-                    module = emit(self.backward, mode)
-                    self._functions[mode] = load(module.source, (VALUE_AND_GRAD, VALUE))
-                    self._modules[mode] = module
-        return self._modules[mode]
+    def _signature(self, shapes: Mapping[str, Any]) -> tuple[tuple[int, ...], ...]:
+        unknown = sorted(set(shapes) - set(self.inputs))
+        if unknown:
+            raise SymbackpropError(f"shapes names {unknown[0]!r}, which is not an input")
+        missing = [name for name in self.inputs if name not in shapes]
+        if missing:
+            raise SymbackpropError(f"shapes gives no shape for {missing[0]!r}")
+        return tuple(tuple(int(size) for size in shapes[name]) for name in self.inputs)
 
-    def _ensure_functions(self, mode: str) -> dict[str, Callable[..., Any]]:
-        self._ensure(mode)
-        return self._functions[mode]
+    def _specialized(
+        self, signature: tuple[tuple[int, ...], ...], upstream: bool
+    ) -> tuple[Module, dict[str, Callable[..., Any]]]:
+        """Array-mode code for inputs of these shapes (generated once per shapes, then cached)."""
+        key = (signature, upstream)
+        found = self._array.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._array.get(key)
+            if found is None:
+                graph = specialize(self.graph, dict(zip(self.inputs, signature, strict=True)))
+                module = emit(backprop(graph, self.wrt, upstream=upstream), ARRAY)
+                found = (module, load(module.source, (VALUE_AND_GRAD, VALUE)))
+                if len(self._array) >= _SPECIALIZATIONS:
+                    self._array.pop(next(iter(self._array)))
+                self._array[key] = found
+        return found
 
-    def _locate(self, mode: str, error: BaseException) -> EvaluationError | None:
+    def _locate(self, module: Module, error: BaseException) -> EvaluationError | None:
         """Turn an exception raised in generated code into an error at the failing gate's text."""
-        module = self._modules[mode]
         filename = source_filename(module.source)
         line = None
         traceback = error.__traceback__
@@ -170,9 +247,40 @@ class CompiledFunction:
         snippet = self.text[span.start : span.end]
         where = "the gradient of " if line in module.backward_lines else ""
         message = f"{_reason(error)} while computing {where}{snippet!r}"
-        if mode == FLOAT:
+        if module.mode == FLOAT:
             message += " with float inputs (NumPy arrays give inf/nan with a warning instead)"
         return EvaluationError(message, span, self.text)
+
+    # -- optimisation ----------------------------------------------------------------------
+
+    def for_scipy(self, wrt: Any = None, **fixed: Any) -> tuple[Callable[[Any], Any], Any]:
+        """`(fun, layout)` for `scipy.optimize.minimize(fun, layout.flatten(start), jac=True)`.
+
+        `fun(x)` takes all the parameters packed in one flat float64 vector and returns the
+        value (a float; an array output's sum) and the gradient, a vector laid out as `x`.
+        `wrt` lists the parameters (default: `self.wrt` minus the inputs given), in the order
+        they take in `x`, each array raveled in C order.  A parameter's value given here is a
+        template whose shape fixes the layout (one not given is a number); the other inputs
+        given are fixed data.  `layout` (a `training.ParameterLayout`) has `flatten(params)`
+        and `unflatten(x)`.  SciPy is not imported: `fun` only speaks NumPy.
+
+        >>> import symbackprop
+        >>> rosenbrock = symbackprop.compile("(1 - x)**2 + 100*(y - x**2)**2")
+        >>> fun, layout = rosenbrock.for_scipy(["x", "y"])
+        >>> fun(layout.flatten({"x": -1.2, "y": 1.0}))
+        (24.199999999999996, array([-215.6,  -88. ]))
+        """
+        from .training import scipy_objective
+
+        return scipy_objective(self, wrt, fixed)
+
+
+_SPECIALIZATIONS = 64
+"""How many shape signatures' array code a compiled function keeps."""
+
+
+def _shapes_of(operands: tuple[Any, ...]) -> tuple[tuple[int, ...], ...]:
+    return tuple(np.shape(operand) for operand in operands)
 
 
 def _reason(error: BaseException) -> str:

@@ -4,7 +4,8 @@ An entry says how the gate is written in the language, how generated code comput
 (`math`) and with NumPy arrays, its float reference implementation (for constant folding and
 explanations), its SymPy form, one local-gradient rule per input, its algebraic identities, and a
 sentence that explains it.  Adding a function means adding one entry here (and, for a new
-operator, one grammar line).  Imports only `math`, `operator` and `runtime`.
+operator, one grammar line).  Imports `math`, `operator`, NumPy (for array
+shapes) and `runtime`.
 
 A local-gradient rule is a small pure function ``rule(ns, *inputs, out, up)`` returning the
 contribution that input receives: its local gradient times the upstream gradient `up`.  `ns` is a
@@ -21,6 +22,8 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from . import runtime
 
@@ -57,13 +60,20 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Suffix:
+    """`a<symbol>`, as the transpose `x.T`."""
+
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
 class Conditional:
     """`a if condition else b` for a gate whose inputs are (condition, a, b)."""
 
     precedence: int = 1
 
 
-Form = Infix | Prefix | Call | Conditional
+Form = Infix | Prefix | Suffix | Call | Conditional
 
 ATOM_PRECEDENCE = 16  # names, literals and calls never need parentheses
 
@@ -99,6 +109,16 @@ class Gate:
 
     `replaces` lists naive formulas that this gate computes stably; the rewrite stage substitutes
     the gate for them, binding the pattern's variables in order to the gate's inputs.
+
+    Array gates: `shape(shapes, **params)` gives the output's shape from the inputs' shapes (and
+    raises `ValueError` saying why they do not fit); a gate without it is elementwise and
+    broadcasts as NumPy does.  `keywords` are the integer parameters a call may name
+    (`sum(x, axis=1)`); `one_argument` is the gate a call with a single argument means
+    (`max(x)` is the reduction `amax`); `index_arguments` are inputs that are integer indices,
+    which get no gradient (`pick(S, y)`'s labels y).  A `view` gate's result may share memory
+    with its input (a transpose, a broadcast), so a gradient computed by one is copied before it
+    is returned.  A `fills` gate spreads its first input over a shape, so on a constant it gives
+    a filled constant.
     """
 
     name: str
@@ -121,6 +141,12 @@ class Gate:
     involution: bool = False
     kink: Callable[..., float] | None = None
     replaces: tuple[Pattern, ...] = ()
+    shape: Callable[..., tuple[int, ...]] | None = None
+    keywords: tuple[str, ...] = ()
+    one_argument: str | None = None
+    index_arguments: tuple[int, ...] = ()
+    view: bool = False
+    fills: bool = False
 
 
 def _math(function: str) -> Call:
@@ -164,6 +190,112 @@ def _unary_math(
         kink=kink,
         replaces=replaces,
     )
+
+
+def _reduction(
+    name: str,
+    evaluate: Callable[..., Any],
+    rule: Rule,
+    explanation: str,
+    pattern: str | None = None,
+    notation: Form | None = None,
+    array_form: Form | None = None,
+    kink: Callable[..., float] | None = None,
+) -> Gate:
+    """A reduction over all elements, or over one axis with `axis=k`."""
+    return Gate(
+        name=name,
+        arity=1,
+        notation=notation or _function(name),
+        float_form=array_form or _numpy(name),
+        array_form=array_form or _numpy(name),
+        evaluate=evaluate,
+        sympy=lambda sp, x: x,
+        rules=(rule,),
+        explanation=explanation,
+        pattern=pattern,
+        shape=_reduced_shape,
+        keywords=("axis",),
+        kink=kink,
+    )
+
+
+def _checked_axis(shape: tuple[int, ...], axis: int | None) -> bool:
+    if axis is not None and not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for an array of shape {shape}")
+    return True
+
+
+def _reduced_shape(shape: tuple[int, ...], axis: int | None = None) -> tuple[int, ...]:
+    _checked_axis(shape, axis)
+    if axis is None:
+        return ()
+    axis %= len(shape)
+    return shape[:axis] + shape[axis + 1 :]
+
+
+def _broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        described = " and ".join(str(shape) for shape in shapes)
+        raise ValueError(f"shapes {described} do not broadcast together") from None
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    if not 1 <= len(a) <= 2 or not 1 <= len(b) <= 2:
+        raise ValueError(f"@ takes vectors and matrices, not shapes {a} and {b}")
+    if a[-1] != b[0]:
+        raise ValueError(f"@ needs matching inner dimensions, got shapes {a} and {b}")
+    return a[:-1] + b[1:]
+
+
+def _pick_shape(scores: tuple[int, ...], labels: tuple[int, ...]) -> tuple[int, ...]:
+    if len(scores) != 2 or labels != scores[:1]:
+        raise ValueError(
+            f"pick(S, y) takes scores S of shape (N, C) and labels y of shape (N,), "
+            f"got {scores} and {labels}"
+        )
+    return labels
+
+
+def _count(ns: Any, x: Any, axis: int | None) -> float:
+    """How many elements a reduction over `axis` (or all) combines, from static shapes."""
+    shape = ns.shape(x)
+    return float(_size(shape) if axis is None else shape[axis])
+
+
+def _extremum_rule(ns: Any, x: Any, out: Any, up: Any, axis: int | None) -> Any:
+    """The gradient of max/min reductions: to the elements attaining it, split on a tie."""
+    hits = ns.where(ns.eq(x, ns.expand_to(out, x, axis=axis)), 1.0, 0.0)
+    share = hits / ns.expand_to(ns.sum(hits, axis=axis), x, axis=axis)
+    return share * ns.expand_to(up, x, axis=axis)
+
+
+def _matmul_left(ns: Any, a: Any, b: Any, up: Any) -> Any:
+    """d(A @ B)/dA applied to `up`, for every vector/matrix combination."""
+    a_matrix, b_matrix = len(ns.shape(a)) == 2, len(ns.shape(b)) == 2
+    if a_matrix and b_matrix:
+        return up @ ns.transpose(b)
+    if a_matrix:
+        return ns.outer(up, b)
+    if b_matrix:
+        return b @ up
+    return b * up
+
+
+def _matmul_right(ns: Any, a: Any, b: Any, up: Any) -> Any:
+    """d(A @ B)/dB applied to `up`, for every vector/matrix combination."""
+    a_matrix, b_matrix = len(ns.shape(a)) == 2, len(ns.shape(b)) == 2
+    if a_matrix:
+        return ns.transpose(a) @ up
+    if b_matrix:
+        return ns.outer(a, up)
+    return a * up
 
 
 _PLUS = Infix("+", 11)
@@ -388,6 +520,8 @@ _GATE_LIST: tuple[Gate, ...] = (
         explanation="the max gate routes the gradient to the larger input, the first on a tie",
         pattern=ROUTES,
         variadic=True,
+        keywords=("axis",),
+        one_argument="amax",
         kink=lambda a, b: abs(a - b),
     ),
     Gate(
@@ -405,7 +539,135 @@ _GATE_LIST: tuple[Gate, ...] = (
         explanation="the min gate routes the gradient to the smaller input, the first on a tie",
         pattern=ROUTES,
         variadic=True,
+        keywords=("axis",),
+        one_argument="amin",
         kink=lambda a, b: abs(a - b),
+    ),
+    # Array gates: matrix product, transpose, reductions.  Their rules read static shapes from
+    # the namespace (`ns.shape(x)`), which the graph builder knows once inputs' shapes are given.
+    Gate(
+        name="matmul",
+        arity=2,
+        notation=Infix("@", 12),
+        float_form=Infix("@", 12),
+        array_form=Infix("@", 12),
+        evaluate=operator.matmul,
+        sympy=lambda sp, a, b: a * b,
+        rules=(
+            lambda ns, a, b, out, up: _matmul_left(ns, a, b, up),
+            lambda ns, a, b, out, up: _matmul_right(ns, a, b, up),
+        ),
+        explanation="the matrix product: dA = up · Bᵀ and dB = Aᵀ · up, never a Jacobian",
+        callable=False,
+        shape=lambda a, b: _matmul_shape(a, b),
+    ),
+    Gate(
+        name="transpose",
+        arity=1,
+        notation=Suffix(".T"),
+        float_form=_numpy("transpose"),
+        array_form=_numpy("transpose"),
+        evaluate=np.transpose,
+        sympy=lambda sp, a: a,
+        rules=(lambda ns, a, out, up: ns.transpose(up),),
+        explanation="the transpose: its gradient is the upstream gradient transposed",
+        callable=False,
+        shape=lambda a: tuple(reversed(a)),
+        view=True,
+    ),
+    _reduction(
+        "sum",
+        np.sum,
+        lambda ns, x, out, up, axis=None: ns.expand_to(up, x, axis=axis),
+        "the sum gate distributes the gradient to every element it adds",
+        pattern=DISTRIBUTES,
+    ),
+    _reduction(
+        "mean",
+        np.mean,
+        lambda ns, x, out, up, axis=None: ns.expand_to(up, x, axis=axis) / _count(ns, x, axis),
+        "the mean gate gives every element an equal share of the gradient",
+    ),
+    _reduction(
+        "amax",
+        np.max,
+        lambda ns, x, out, up, axis=None: _extremum_rule(ns, x, out, up, axis),
+        "the max reduction routes the gradient to the largest elements (split evenly on a tie)",
+        pattern=ROUTES,
+        notation=_function("max"),
+        kink=None,
+    ),
+    _reduction(
+        "amin",
+        np.min,
+        lambda ns, x, out, up, axis=None: _extremum_rule(ns, x, out, up, axis),
+        "the min reduction routes the gradient to the smallest elements (split evenly on a tie)",
+        pattern=ROUTES,
+        notation=_function("min"),
+    ),
+    _reduction(
+        "logsumexp",
+        runtime.logsumexp,
+        lambda ns, x, out, up, axis=None: (
+            ns.exp(x - ns.expand_to(out, x, axis=axis)) * ns.expand_to(up, x, axis=axis)
+        ),
+        "log Σ exp, computed stably; its local gradient is the softmax of its input",
+        array_form=_runtime("logsumexp"),
+    ),
+    Gate(
+        name="softmax",
+        arity=1,
+        notation=_function("softmax"),
+        float_form=_runtime("softmax"),
+        array_form=_runtime("softmax"),
+        evaluate=runtime.softmax,
+        sympy=lambda sp, x: sp.Integer(1),
+        rules=(
+            lambda ns, x, out, up, axis=None: (
+                out * (up - ns.expand_to(ns.sum(up * out, axis=axis), x, axis=axis))
+            ),
+        ),
+        explanation="softmax: its gradient is s ⊙ (up − Σ up ⊙ s), never the Jacobian",
+        shape=lambda x, axis=None: _checked_axis(x, axis) and x,
+        keywords=("axis",),
+    ),
+    Gate(
+        name="norm",
+        arity=1,
+        notation=_function("norm"),
+        float_form=_runtime("norm"),
+        array_form=_runtime("norm"),
+        evaluate=runtime.norm,
+        sympy=lambda sp, x: sp.Abs(x),
+        rules=(lambda ns, x, out, up: x / out * up,),
+        explanation="the L2 norm ‖x‖: its gradient is x / ‖x‖",
+        shape=lambda x: (),
+    ),
+    Gate(
+        name="vdot",
+        arity=2,
+        notation=_function("vdot"),
+        float_form=_runtime("vdot"),
+        array_form=_runtime("vdot"),
+        evaluate=runtime.vdot,
+        sympy=lambda sp, a, b: a * b,
+        rules=(lambda ns, a, b, out, up: b * up, lambda ns, a, b, out, up: a * up),
+        explanation="vdot(a, b) = Σ a ⊙ b: each input's local gradient is the other, as in mul",
+        pattern=SWITCHES,
+        shape=lambda a, b: _broadcast(a, b) and (),
+    ),
+    Gate(
+        name="pick",
+        arity=2,
+        notation=_function("pick"),
+        float_form=_runtime("pick"),
+        array_form=_runtime("pick"),
+        evaluate=runtime.pick,
+        sympy=lambda sp, scores, labels: scores,
+        rules=(lambda ns, scores, labels, out, up: ns.pick_gradient(up, labels, scores), None),
+        explanation="pick(S, y)[i] = S[i, y[i]]: the gradient goes to the picked entries only",
+        shape=lambda scores, labels: _pick_shape(scores, labels),
+        index_arguments=(1,),
     ),
     # Internal gates: they appear only in backward passes, to route the non-smooth gates.
     Gate(
@@ -448,6 +710,79 @@ _GATE_LIST: tuple[Gate, ...] = (
         internal=True,
     ),
     Gate(
+        name="eq",
+        arity=2,
+        notation=Infix("==", 6),
+        float_form=Infix("==", 6),
+        array_form=Infix("==", 6),
+        evaluate=operator.eq,
+        sympy=lambda sp, a, b: sp.Eq(a, b),
+        rules=(),
+        explanation="a == b, to find where a max or min reduction is attained",
+        callable=False,
+        internal=True,
+    ),
+    Gate(
+        name="expand_to",
+        arity=2,
+        notation=_function("expand_to"),
+        float_form=_runtime("expand_to"),
+        array_form=_runtime("expand_to"),
+        evaluate=runtime.expand_to,
+        sympy=lambda sp, value, like: value,
+        rules=(),
+        explanation="a reduced gradient spread back over the axes the reduction removed",
+        callable=False,
+        internal=True,
+        shape=lambda value, like, axis=None: like,
+        keywords=("axis",),
+        view=True,
+        fills=True,
+    ),
+    Gate(
+        name="sum_to_shape",
+        arity=1,
+        notation=_function("sum_to_shape"),
+        float_form=_runtime("sum_to_shape"),
+        array_form=_runtime("sum_to_shape"),
+        evaluate=runtime.sum_to_shape,
+        sympy=lambda sp, value: value,
+        rules=(),
+        explanation="a broadcast input's gradient: summed over the axes NumPy stretched",
+        callable=False,
+        internal=True,
+        shape=lambda value, shape: shape,
+        keywords=("shape",),
+    ),
+    Gate(
+        name="outer",
+        arity=2,
+        notation=_function("outer"),
+        float_form=_numpy("outer"),
+        array_form=_numpy("outer"),
+        evaluate=np.outer,
+        sympy=lambda sp, a, b: a * b,
+        rules=(),
+        explanation="the outer product, for a matrix-vector product's matrix gradient",
+        callable=False,
+        internal=True,
+        shape=lambda a, b: (_size(a), _size(b)),
+    ),
+    Gate(
+        name="pick_gradient",
+        arity=3,
+        notation=_function("pick_gradient"),
+        float_form=_runtime("pick_gradient"),
+        array_form=_runtime("pick_gradient"),
+        evaluate=runtime.pick_gradient,
+        sympy=lambda sp, up, labels, like: up,
+        rules=(),
+        explanation="zeros shaped like the scores, with the upstream gradient at the picks",
+        callable=False,
+        internal=True,
+        shape=lambda up, labels, like: like,
+    ),
+    Gate(
         name="sign",
         arity=1,
         notation=_function("sign"),
@@ -485,11 +820,22 @@ class GateNamespace:
     pass is built, a SymPy expression in the tests, a float when a rule is evaluated.
     """
 
-    def __init__(self, apply: Callable[[str, tuple[Any, ...]], Any]) -> None:
+    def __init__(
+        self,
+        apply: Callable[..., Any],
+        shape: Callable[[Any], tuple[int, ...]] | None = None,
+    ) -> None:
         self._apply = apply
+        self._shape = shape
+
+    def shape(self, value: Any) -> tuple[int, ...]:
+        """The static shape of a value, for rules that depend on it (the matrix product's)."""
+        if self._shape is None:
+            raise TypeError("this namespace knows no shapes")
+        return self._shape(value)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name not in GATES:
             raise AttributeError(name)
         apply = self._apply
-        return lambda *args: apply(name, args)
+        return lambda *args, **params: apply(name, args, **params) if params else apply(name, args)

@@ -4,7 +4,7 @@ A graph is a let-list in topological order (SSA): each `Node` is an input, a con
 applied to earlier nodes, referred to by index.  `GraphBuilder` appends nodes, sharing identical
 ones (hash-consing on `(op, args, value)`), folding constants and applying each gate's identities
 from the registry, so that no stage ever emits `x * 1` or `x + 0`.  `format_graph` prints one
-equation per line.  Imports only `gates` and `syntax`.
+equation per line.  Imports `gates`, `syntax` and NumPy (for broadcasting rules).
 """
 
 from __future__ import annotations
@@ -13,13 +13,17 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .gates import GATES, NEGATE, GateNamespace
+import numpy as np
+
+from .gates import GATES, NEGATE, Call, Conditional, GateNamespace, Infix, Prefix, Suffix
 from .syntax import Span
 
 INPUT = "input"
 CONSTANT = "const"
 GRADIENT = "grad"
 """A backward-pass node standing for the accumulated gradient of the forward node `args[0]`."""
+UPSTREAM = "upstream"
+"""The upstream gradient of the output, when the caller supplies it (a vector-Jacobian product)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +32,9 @@ class Node:
 
     `label` is the input's name or the let-binding that names the value; `span` is the text it
     came from (for errors and explanations); `rewrite_of` is the user's text when the node is a
-    stable gate standing for a naive formula (`sigmoid` for `1/(1+exp(-t))`).
+    stable gate standing for a naive formula (`sigmoid` for `1/(1+exp(-t))`).  `shape` is the
+    value's array shape once the graph is specialized to its inputs' shapes (a constant with a
+    shape is an array filled with `value`); `params` are a gate's static parameters (`axis`).
     """
 
     op: str
@@ -37,6 +43,8 @@ class Node:
     label: str | None = None
     span: Span | None = None
     rewrite_of: str | None = None
+    shape: tuple[int, ...] | None = None
+    params: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,46 +72,65 @@ class GraphBuilder:
         self._index: dict[tuple[Any, ...], int] = {}
         for position, node in enumerate(self.nodes):
             self._index.setdefault(_key(node), position)
-        self.namespace = GateNamespace(self._apply_refs)
+        self.shaped = bool(self.nodes) and all(node.shape is not None for node in self.nodes)
+        self.namespace = GateNamespace(self._apply_refs, self._shape_of_ref)
 
     # -- leaves ------------------------------------------------------------------------------
 
     def input(self, name: str, span: Span | None = None) -> int:
         return self._add(Node(INPUT, label=name, span=span))
 
-    def constant(self, value: float) -> int:
-        return self._add(Node(CONSTANT, value=float(value)))
+    def constant(self, value: float, shape: tuple[int, ...] = ()) -> int:
+        """A constant; with a shape (in a specialized graph), an array filled with `value`."""
+        return self._add(Node(CONSTANT, value=float(value), shape=shape if self.shaped else None))
 
     def gradient_of(self, node: int) -> int:
-        return self._add(Node(GRADIENT, (node,)))
+        return self._add(Node(GRADIENT, (node,), shape=self.nodes[node].shape))
+
+    def upstream(self, shape: tuple[int, ...] | None) -> int:
+        """The caller's upstream gradient of the output, a parameter of the generated code."""
+        return self._add(Node(UPSTREAM, label=UPSTREAM, shape=shape))
 
     # -- gates -------------------------------------------------------------------------------
 
-    def apply(self, gate_name: str, args: tuple[int, ...], span: Span | None = None) -> int:
-        """The node for `gate(args)`, after folding and identities; shared if it exists."""
+    def apply(
+        self, gate_name: str, args: tuple[int, ...], span: Span | None = None, **params: Any
+    ) -> int:
+        """The node for `gate(args)`, after folding and identities; shared if it exists.
+
+        In a specialized graph the node's shape comes from the gate's shape rule, and an
+        identity applies only where it keeps the shape (`x * 1` is `x`, but a scalar times an
+        array of ones is not).  A `ValueError` says when the inputs' shapes do not fit.
+        """
         gate = GATES[gate_name]
+        shape = self._shape_of(gate_name, args, params)
         values = [self._constant_value(arg) for arg in args]
-        if all(value is not None for value in values):
+        if gate.fills and values[0] is not None and shape is not None:
+            return self.constant(values[0], shape)
+        if all(value is not None for value in values) and gate.shape is None:
             folded = _fold(gate.evaluate, values)
             if folded is not None:
-                return self.constant(folded)
+                return self.constant(folded, shape or ())
         if len(args) == 2:
             left, right = values
+            keeps = [self.nodes[arg].shape == shape for arg in args]
             if gate.identity is not None:
-                if right == gate.identity:
+                if right == gate.identity and keeps[0]:
                     return args[0]
-                if gate.commutative and left == gate.identity:
+                if gate.commutative and left == gate.identity and keeps[1]:
                     return args[1]
             if gate.absorbing is not None and right == gate.absorbing[0]:
-                return self.constant(gate.absorbing[1])
+                return self.constant(gate.absorbing[1], shape or ())
             if gate.negating is not None:
-                if right == gate.negating:
+                if right == gate.negating and keeps[0]:
                     return self.apply(NEGATE, (args[0],), span)
-                if gate.commutative and left == gate.negating:
+                if gate.commutative and left == gate.negating and keeps[1]:
                     return self.apply(NEGATE, (args[1],), span)
         if gate.involution and self.nodes[args[0]].op == gate_name:
             return self.nodes[args[0]].args[0]
-        return self._add(Node(gate_name, args, span=span))
+        return self._add(
+            Node(gate_name, args, span=span, shape=shape, params=tuple(sorted(params.items())))
+        )
 
     def name(self, node: int, label: str) -> None:
         """Give a node the user's let-binding name, unless it already has one or is a leaf."""
@@ -130,8 +157,23 @@ class GraphBuilder:
         found = self.nodes[node]
         return found.value if found.op == CONSTANT else None
 
-    def _apply_refs(self, gate_name: str, args: tuple[Any, ...]) -> Ref:
-        return Ref(self, self.apply(gate_name, tuple(self._node_of(arg) for arg in args)))
+    def _shape_of(
+        self, gate_name: str, args: tuple[int, ...], params: dict[str, Any]
+    ) -> tuple[int, ...] | None:
+        shapes = [self.nodes[arg].shape for arg in args]
+        if not self.shaped or any(shape is None for shape in shapes):
+            return None
+        return gate_shape(gate_name, shapes, params)  # type: ignore[arg-type]
+
+    def _shape_of_ref(self, value: Any) -> tuple[int, ...]:
+        if isinstance(value, Ref):
+            shape = self.nodes[value.node].shape
+            return shape if shape is not None else ()
+        return ()
+
+    def _apply_refs(self, gate_name: str, args: tuple[Any, ...], **params: Any) -> Ref:
+        nodes = tuple(self._node_of(arg) for arg in args)
+        return Ref(self, self.apply(gate_name, nodes, **params))
 
     def _node_of(self, value: Any) -> int:
         if isinstance(value, Ref):
@@ -158,13 +200,32 @@ def pruned(
     return Graph(tuple(kept), renumbered[output], inputs, source)
 
 
+def gate_shape(
+    gate_name: str, shapes: list[tuple[int, ...]], params: dict[str, Any]
+) -> tuple[int, ...]:
+    """The shape of a gate's output from its inputs' shapes, or a `ValueError` saying why not."""
+    rule = GATES[gate_name].shape
+    if rule is None:
+        return broadcast_shape(*shapes)
+    return tuple(rule(*shapes, **params))
+
+
+def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape NumPy broadcasting gives, or a `ValueError` naming the shapes that clash."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        described = " and ".join(str(shape) for shape in shapes)
+        raise ValueError(f"shapes {described} do not broadcast together") from None
+
+
 def _key(node: Node) -> tuple[Any, ...]:
     if node.op == CONSTANT:
         # 0.0 and -0.0 compare equal but are different constants; NaN is not equal to itself.
-        return (CONSTANT, repr(node.value))
-    if node.op == INPUT:
-        return (INPUT, node.label)
-    return (node.op, node.args)
+        return (CONSTANT, repr(node.value), node.shape)
+    if node.op in (INPUT, UPSTREAM):
+        return (node.op, node.label)
+    return (node.op, node.args, node.params)
 
 
 def _fold(evaluate: Any, values: list[float | None]) -> float | None:
@@ -222,6 +283,12 @@ class Ref:
 
     def __neg__(self) -> Ref:
         return self._gate("neg", self)
+
+    def __matmul__(self, other: Any) -> Ref:
+        return self._gate("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> Ref:
+        return self._gate("matmul", other, self)
 
 
 def format_constant(value: float) -> str:
@@ -290,14 +357,15 @@ def _operand(nodes: tuple[Node, ...] | list[Node], names: dict[int, str], index:
 
 
 def _equation(node: Node, operands: list[str]) -> str:
-    from .gates import Call, Conditional, Infix, Prefix
-
     notation = GATES[node.op].notation
     if isinstance(notation, Infix):
         return f"{operands[0]} {notation.symbol} {operands[1]}"
     if isinstance(notation, Prefix):
         return f"{notation.symbol}{operands[0]}"
+    if isinstance(notation, Suffix):
+        return f"{operands[0]}{notation.symbol}"
     if isinstance(notation, Conditional):
         return f"{operands[1]} if {operands[0]} else {operands[2]}"
     assert isinstance(notation, Call)
-    return f"{notation.function}({', '.join(operands)})"
+    arguments = operands + [f"{name}={value}" for name, value in node.params]
+    return f"{notation.function}({', '.join(arguments)})"

@@ -59,7 +59,7 @@ def _lower_expression(expression: Expr, scope: dict[str, int], builder: GraphBui
 def _apply(call: Apply, arguments: tuple[int, ...], builder: GraphBuilder) -> int:
     gate = GATES[call.gate]
     if not gate.variadic:
-        return builder.apply(call.gate, arguments, call.span)
+        return builder.apply(call.gate, arguments, call.span, **dict(call.params))
     folded = arguments[0]
     for argument in arguments[1:]:
         folded = builder.apply(call.gate, (folded, argument), call.span)

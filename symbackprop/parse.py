@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import ArityError, NameResolutionError, ParseError, UnknownFunctionError
-from .gates import CONSTANTS, FUNCTIONS
+from .gates import CONSTANTS, FUNCTIONS, GATES
 from .syntax import Apply, Constant, Expr, Let, Name, Number, Program, Span
 
 GRAMMAR_FILE = "symbackprop.lark"
@@ -35,6 +35,8 @@ TOKEN_WORDS = {
     "SLASH": "'/'",
     "POW": "'**'",
     "LPAR": "'('",
+    "AT": "'@'",
+    "TRANSPOSE": "'.T'",
     "RPAR": "')'",
     "COMMA": "','",
     "EQUAL": "'='",
@@ -173,6 +175,12 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
     def pow(self, base: Expr, _op: Token, exponent: Expr) -> Apply:
         return Apply("pow", (base, exponent), base.span.cover(exponent.span))
 
+    def matmul(self, left: Expr, _op: Token, right: Expr) -> Apply:
+        return Apply("matmul", (left, right), left.span.cover(right.span))
+
+    def transpose(self, operand: Expr, op: Token) -> Apply:
+        return Apply("transpose", (operand,), operand.span.cover(_token_span(op)))
+
     def neg(self, op: Token, operand: Expr) -> Apply:
         return Apply("neg", (operand,), _token_span(op).cover(operand.span))
 
@@ -183,16 +191,43 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
         # The span grows to hold the parentheses, so `1/(1+x)` spans to its closing ')'.
         return replace(inner, span=_token_span(open_).cover(_token_span(close)))
 
-    def arguments(self, *items: Expr | Token) -> tuple[Expr, ...]:
+    def keyword(self, name: Token, _equal: Token, value: Expr) -> _Keyword:
+        span = _token_span(name).cover(value.span)
+        number = value.args[0] if isinstance(value, Apply) and value.gate == "neg" else value
+        if not isinstance(number, Number) or not number.value.is_integer():
+            raise ParseError(
+                f"{name}= takes a whole number such as 0, 1 or -1", value.span, self.source
+            )
+        sign = -1 if number is not value else 1
+        return _Keyword(str(name), sign * int(number.value), span)
+
+    def arguments(self, *items: Expr | _Keyword | Token) -> tuple[Expr | _Keyword, ...]:
         return tuple(item for item in items if not isinstance(item, Token))
 
-    def call(self, name: Token, _open: Token, args: tuple[Expr, ...], close: Token) -> Apply:
+    def call(
+        self, name: Token, _open: Token, items: tuple[Expr | _Keyword, ...], close: Token
+    ) -> Apply:
         function = str(name)
         name_span = _token_span(name)
         span = name_span.cover(_token_span(close))
         gate = FUNCTIONS.get(function)
         if gate is None:
             raise UnknownFunctionError(_unknown_function_message(function), name_span, self.source)
+        args, params = self._split_arguments(function, items)
+        if len(args) == 1 and gate.one_argument is not None:
+            gate = GATES[gate.one_argument]
+        elif params and not gate.keywords:
+            raise ArityError(f"{function}() takes no named parameters", span, self.source)
+        elif params and gate.variadic:
+            raise ArityError(
+                f"{function}() with {params[0][0]}= reduces one array: {function}(x, "
+                f"{params[0][0]}=k)",
+                span,
+                self.source,
+            )
+        for keyword, _ in params:
+            if keyword not in gate.keywords:
+                raise ArityError(f"{function}() has no parameter {keyword!r}", span, self.source)
         if gate.variadic and len(args) < gate.arity:
             raise ArityError(
                 f"{function}() takes at least {gate.arity} arguments, got {len(args)}",
@@ -204,7 +239,27 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
             raise ArityError(
                 f"{function}() takes {gate.arity} {plural}, got {len(args)}", span, self.source
             )
-        return Apply(function, args, span)
+        return Apply(gate.name, args, span, params)
+
+    def _split_arguments(
+        self, function: str, items: tuple[Expr | _Keyword, ...]
+    ) -> tuple[tuple[Expr, ...], tuple[tuple[str, int], ...]]:
+        args: list[Expr] = []
+        params: dict[str, int] = {}
+        for item in items:
+            if isinstance(item, _Keyword):
+                if item.name in params:
+                    raise ParseError(f"{item.name}= is given twice", item.span, self.source)
+                params[item.name] = item.value
+            elif params:
+                raise ParseError(
+                    f"in {function}(), a positional argument follows a named one",
+                    item.span,
+                    self.source,
+                )
+            else:
+                args.append(item)
+        return tuple(args), tuple(sorted(params.items()))
 
     # -- statements ----------------------------------------------------------------------
 
@@ -240,6 +295,15 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
 
     def program(self, *statements: Let | Expr) -> tuple[Let | Expr, ...]:
         return statements
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    """A named argument of a call, `axis=1`, before the call is checked."""
+
+    name: str
+    value: int
+    span: Span
 
 
 _BUILDER = _AstBuilder()

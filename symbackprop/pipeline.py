@@ -1,4 +1,7 @@
-"""`compile()`: the pipeline's table of contents — parse, lower, rewrite, backprop, emit, load.
+"""`compile()`: the pipeline's table of contents — parse, lower, rewrite, then a CompiledFunction.
+
+The function runs the remaining stages per numeric mode — backprop, emit, load for Python floats;
+specialize (to the inputs' shapes), backprop, emit, load for arrays.
 
 Each stage is a function from one value to the next; this module calls them in order and caches
 the result by text and options, so compiling the same formula twice costs a dictionary look-up.
@@ -7,15 +10,15 @@ the result by text and options, so compiling the same formula twice costs a dict
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .backprop import backprop
 from .errors import SymbackpropError
 from .function import CompiledFunction
 from .lower import lower
 from .parse import parse
 from .rewrite import rewrite as rewrite_stable
+from .shapes import index_inputs
 
 _CACHE: dict[tuple[Any, ...], CompiledFunction] = {}
 _CACHE_LIMIT = 512
@@ -23,14 +26,19 @@ _CACHE_LOCK = threading.Lock()
 
 
 def compile(
-    text: str, wrt: Iterable[str] | str | None = None, rewrite: bool = True
+    text: str,
+    wrt: Iterable[str] | str | None = None,
+    rewrite: bool = True,
+    shapes: Mapping[str, tuple[int, ...]] | None = None,
 ) -> CompiledFunction:
     """Compile a formula into a function returning its value and gradients.
 
     `wrt` names the inputs whose gradients are wanted (default: all, in order of first
-    appearance); gradients of other inputs are not computed at all.  With `rewrite` (the
-    default), naive formulas such as `1/(1+exp(-t))` are computed by their stable gates
-    (`sigmoid(t)`); `f.rewrites` lists what was replaced.
+    appearance, except integer labels such as `pick`'s); gradients of other inputs are not
+    computed at all.  With `rewrite` (the default), naive formulas such as `1/(1+exp(-t))` are
+    computed by their stable gates (`sigmoid(t)`); `f.rewrites` lists what was replaced.
+    `shapes` (name → shape) checks the inputs' array shapes now, with errors that point at the
+    sub-expression, and generates the array-mode code for them ahead of the first call.
 
     >>> f = compile("1/(1+exp(-(w0*x0+w1*x1+w2)))", wrt=["w0", "w1", "w2"])
     >>> value, grads = f(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)
@@ -38,7 +46,8 @@ def compile(
     (0.7311, {'w0': -0.1966, 'w1': -0.3932, 'w2': 0.1966})
     """
     requested = None if wrt is None else tuple([wrt] if isinstance(wrt, str) else wrt)
-    key = (text, requested, bool(rewrite))
+    shape_key = None if shapes is None else tuple(sorted((k, tuple(v)) for k, v in shapes.items()))
+    key = (text, requested, bool(rewrite), shape_key)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
@@ -46,9 +55,9 @@ def compile(
     graph = lower(program)
     if rewrite:
         graph = rewrite_stable(graph)
-    chosen = _check_wrt(requested, graph.inputs)
-    backward = backprop(graph, chosen)
-    function = CompiledFunction(text, chosen, backward, {"rewrite": bool(rewrite)})
+    chosen = _check_wrt(requested, graph.inputs, index_inputs(graph))
+    options = {"rewrite": bool(rewrite), "shapes": shapes}
+    function = CompiledFunction(text, chosen, graph, options, shapes)
     with _CACHE_LOCK:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.pop(next(iter(_CACHE)))
@@ -56,10 +65,16 @@ def compile(
     return function
 
 
-def _check_wrt(wrt: tuple[str, ...] | None, inputs: tuple[str, ...]) -> tuple[str, ...]:
+def _check_wrt(
+    wrt: tuple[str, ...] | None, inputs: tuple[str, ...], indices: tuple[str, ...]
+) -> tuple[str, ...]:
     if wrt is None:
-        return inputs
+        return tuple(name for name in inputs if name not in indices)
     for name in wrt:
+        if name in indices:
+            raise SymbackpropError(
+                f"wrt names {name!r}, an integer index (as pick's labels): it has no gradient"
+            )
         if not isinstance(name, str):
             raise TypeError(f"wrt must name inputs as strings, got {name!r}")
         if name not in inputs:

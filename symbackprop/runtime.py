@@ -74,31 +74,83 @@ def relu_array(t: Any) -> Any:
     return np.maximum(t, 0.0)
 
 
-def sum_to_shape(gradient: Any, like: Any, output_shape: tuple[int, ...]) -> Any:
-    """The gradient for input `like`, from the adjoint computed for its broadcast copies.
+def sum_to_shape(gradient: Any, shape: tuple[int, ...]) -> Any:
+    """A gradient reduced (or spread) to `shape`: the gradient of an input NumPy broadcast.
 
-    Generated array code seeds the backward pass with a scalar 1.0, so an adjoint may be smaller
-    than the output it stands for; it is first broadcast to the output's shape.  An input that
-    NumPy broadcast (a scalar weight times a vector of samples) then gets the sum over the
-    broadcast axes — the gradient of the sum of the output's elements.  The result has the
-    input's shape and floating dtype, and is always fresh (a NumPy scalar for shape ()), so no
+    An input that broadcasting stretched (a scalar weight times a vector of samples) receives
+    the sum over the stretched axes — the gradient of the sum of the output's elements.  A
+    gradient smaller than `shape` (a constant) is spread over it.  Always a fresh array, so no
     two gradients share memory with each other or with the inputs.
     """
-    shape = np.shape(like)
-    dtype = like.dtype if isinstance(like, np.ndarray) else np.float64
-    if np.ndim(gradient) == 0 and gradient == 0:
-        # A zero adjoint: the output does not depend on this input, whatever the shapes.
-        summed = np.zeros(shape, dtype)
-    else:
-        full_shape = np.broadcast_shapes(np.shape(gradient), output_shape, shape)
-        full = np.broadcast_to(gradient, full_shape)
-        leading = len(full_shape) - len(shape)
-        stretched = tuple(
-            leading + axis
-            for axis, size in enumerate(shape)
-            if size == 1 and full_shape[leading + axis] != 1
-        )
-        axes = tuple(range(leading)) + stretched
-        summed = np.sum(full, axis=axes).reshape(shape) if axes else np.array(full)
-        summed = summed.astype(dtype, copy=False)
-    return summed[()] if summed.ndim == 0 else summed
+    full_shape = np.broadcast_shapes(np.shape(gradient), shape)
+    full = np.broadcast_to(gradient, full_shape)
+    leading = len(full_shape) - len(shape)
+    stretched = tuple(
+        leading + axis
+        for axis, size in enumerate(shape)
+        if size == 1 and full_shape[leading + axis] != 1
+    )
+    axes = tuple(range(leading)) + stretched
+    if axes:
+        return np.sum(full, axis=axes).reshape(shape)
+    return np.array(full)
+
+
+def expand_to(value: Any, like: Any, axis: int | None = None) -> Any:
+    """A reduction's gradient spread back over the elements it combined (a read-only view)."""
+    if axis is not None:
+        value = np.expand_dims(value, axis)
+    return np.broadcast_to(value, np.shape(like))
+
+
+def logsumexp(x: Any, axis: int | None = None) -> Any:
+    """log Σ exp(x) over `axis` (or all elements), shifted by the maximum so exp cannot overflow."""
+    x = np.asarray(x)
+    shift = np.max(x, axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    total = np.sum(np.exp(x - shift), axis=axis, keepdims=True)
+    return (
+        np.squeeze(np.log(total) + shift, axis=axis)
+        if axis is not None
+        else (np.log(total) + shift).reshape(())
+    )
+
+
+def softmax(x: Any, axis: int | None = None) -> Any:
+    """exp(x) / Σ exp(x) over `axis` (or all elements), shifted by the maximum for stability."""
+    x = np.asarray(x)
+    exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return exps / np.sum(exps, axis=axis, keepdims=True)
+
+
+def norm(x: Any) -> Any:
+    """The L2 norm of all elements."""
+    return np.sqrt(np.sum(np.square(x)))
+
+
+def vdot(a: Any, b: Any) -> Any:
+    """Σ a·b over all elements (the dot product of vectors, Frobenius for matrices)."""
+    return np.sum(np.multiply(a, b))
+
+
+def pick(scores: Any, labels: Any) -> Any:
+    """scores[i, labels[i]] for each row i: each example's score for its correct class."""
+    return scores[np.arange(np.shape(scores)[0]), np.asarray(labels).astype(np.intp)]
+
+
+def pick_gradient(upstream: Any, labels: Any, like: Any) -> Any:
+    """Zeros shaped like the scores, with each row's upstream gradient at its picked entry."""
+    gradient = np.zeros(np.shape(like), dtype=np.result_type(upstream, like, np.float64))
+    rows = np.arange(np.shape(like)[0])
+    gradient[rows, np.asarray(labels).astype(np.intp)] = upstream
+    return gradient
+
+
+def gradient_like(gradient: Any, like: Any, copy: bool = False) -> Any:
+    """A gradient as returned to the user: in `like`'s floating dtype (float64 for a Python
+    number) and shape, a copy when `copy` says the array may be shared."""
+    dtype = like.dtype if isinstance(like, np.ndarray) and like.dtype.kind == "f" else np.float64
+    result = np.array(gradient, dtype=dtype, copy=True) if copy else np.asarray(gradient, dtype)
+    if result.shape != np.shape(like):
+        result = np.array(np.broadcast_to(result, np.shape(like)))
+    return result[()] if result.ndim == 0 else result

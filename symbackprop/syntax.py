@@ -66,12 +66,14 @@ class Apply:
     """A gate applied to arguments: an operator (`a + b`, `-a`) or a function call (`exp(a)`).
 
     `gate` is the registry name (`add`, `neg`, `exp`, `max` ...).  A variadic call such as
-    `max(a, b, c)` keeps all its arguments here; lowering folds it into binary gates.
+    `max(a, b, c)` keeps all its arguments here; lowering folds it into binary gates.  `params`
+    are the call's named integer parameters, as `(("axis", 1),)` for `sum(x, axis=1)`.
     """
 
     gate: str
     args: tuple[Expr, ...]
     span: Span
+    params: tuple[tuple[str, int], ...] = ()
 
 
 Expr = Number | Constant | Name | Apply

@@ -7,7 +7,7 @@ stack, so deep nesting does not recurse.  Imports `gates`, `parse` and `syntax`.
 
 from __future__ import annotations
 
-from .gates import ATOM_PRECEDENCE, GATES, Call, Infix, Prefix
+from .gates import ATOM_PRECEDENCE, GATES, Call, Infix, Prefix, Suffix
 from .parse import parse
 from .syntax import Apply, Constant, Expr, Name, Number, Program
 
@@ -71,5 +71,12 @@ def _apply_text(call: Apply, operands: list[tuple[str, int]]) -> tuple[str, int]
         if operand_precedence < notation.precedence:
             operand = f"({operand})"
         return f"{notation.symbol}{operand}", notation.precedence
+    if isinstance(notation, Suffix):
+        operand, operand_precedence = operands[0]
+        if operand_precedence < ATOM_PRECEDENCE:
+            operand = f"({operand})"
+        return f"{operand}{notation.symbol}", ATOM_PRECEDENCE
     assert isinstance(notation, Call)
-    return f"{call.gate}({', '.join(text for text, _ in operands)})", ATOM_PRECEDENCE
+    arguments = [text for text, _ in operands]
+    arguments += [f"{name}={value}" for name, value in call.params]
+    return f"{notation.function}({', '.join(arguments)})", ATOM_PRECEDENCE

@@ -91,18 +91,26 @@ def test_sigmoid_gate_uses_its_own_output_as_in_the_lecture():
 
 
 def test_array_mode_sums_gradients_back_to_input_shapes():
-    source = sb.compile("w * x").source_for("array")
+    """A scalar weight times a vector of samples: its gradient is the sum over the samples."""
+    source = sb.compile("w * x").source_for("array", shapes={"w": (), "x": (5,)})
     assert "import numpy as np" in source
     expected = textwrap.dedent(
         """\
-        # the gradient of the sum of the output's elements, in each input's shape
-        output_shape = np.shape(mul1)
-        dw = sum_to_shape(dw, w, output_shape)
-        dx = sum_to_shape(dx, x, output_shape)
+        # mul1 = w * x
+        dw = sum_to_shape(x, shape=())
+        dx = w * np.full((5,), 1.0)
+        dw = gradient_like(dw, w)
+        dx = gradient_like(dx, x)
         return mul1, {"w": dw, "x": dx}
         """
     )
     assert textwrap.indent(expected, "    ") in source
+
+
+def test_array_code_for_equal_shapes_has_no_reductions():
+    source = sb.compile("w * x").source_for("array", shapes={"w": (5,), "x": (5,)})
+    assert "sum_to_shape" not in source
+    assert "    dw = x\n" in source and "    dx = w\n" in source
 
 
 @pytest.mark.parametrize("text", CORPUS)
@@ -201,7 +209,7 @@ def test_array_mode_never_adds_in_place():
 
 def test_generated_source_is_visible_to_inspect_and_tracebacks():
     f = sb.compile("(x + y) * z")
-    function = f._functions["float"]["value_and_grad"]
+    function = f._float_value_and_grad
     assert inspect.getsource(function).startswith("def value_and_grad(x, y, z):")
     filename = function.__code__.co_filename
     assert filename.startswith("<symbackprop-")
