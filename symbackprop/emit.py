@@ -290,7 +290,7 @@ class _Emitter:
         if isinstance(form, Conditional):
             condition, if_true, if_false = operands
             return f"{if_true} if {condition} else {if_false}"
-        operands += [f"{name}={value!r}" for name, value in node.params]
+        operands += [f"{name}={value!r}" for name, value in node.params if value is not None]
         return f"{self._callee(form)}({', '.join(operands)})"
 
     def _callee(self, form: Call) -> str:

@@ -18,11 +18,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SymbackpropError
-from .gates import ATOM_PRECEDENCE, GATES, Call, Conditional, GateNamespace, Infix, Prefix
+import numpy as np
+
+from .backprop import backprop
+from .gates import (
+    ATOM_PRECEDENCE,
+    GATES,
+    Call,
+    Conditional,
+    GateNamespace,
+    Infix,
+    Prefix,
+    Suffix,
+)
 from .graph import CONSTANT, INPUT, Graph, format_constant, node_names
-from .interpret import backward_values, forward_values
+from .interpret import array_forward_values, backward_values, forward_values
 from .pipeline import compile as compile_text
+from .shapes import specialize
 
 TEXT_WIDTH = 80
 GREEN = "\033[32m"
@@ -36,9 +48,10 @@ class ForwardStep:
 
     name: str
     formula: str | None
-    value: float
+    value: Any
     gate: str | None = None
     rewrite_of: str | None = None
+    shape: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +59,20 @@ class EdgeStep:
     """The chain rule along one edge: gate `output` sends its input `input` a gradient.
 
     `upstream` is ∂f/∂output, `local` the local gradient ∂output/∂input (symbolic, with the
-    values substituted, and as a number), and `gradient` their product, the contribution.
+    values substituted, and as a number), and `gradient` their product, the contribution.  For
+    arrays the local gradient would be a Jacobian, which is never formed: `vjp` is instead the
+    formula that maps the upstream gradient to this input's (`∂f/∂q @ x.T`).
     """
 
     gate: str
     output: str
     input: str
-    upstream: float
+    upstream: Any
     local: str
     local_with_values: str
-    local_value: float
-    gradient: float
+    local_value: Any
+    gradient: Any
+    vjp: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +138,12 @@ class Derivation:
         for step in self.forward:
             if step.rewrite_of is not None:
                 lines.append(f"  # {_one_line(step.rewrite_of)}, computed stably as {step.gate}")
+            shape = f"  (shape {step.shape})" if step.shape else ""
             if step.formula is None:
-                lines.append(f"  {step.name:<{width}} = {forward(step.value)}")
+                lines.append(f"  {step.name:<{width}} = {forward(step.value)}{shape}")
             else:
-                lines.append(f"  {step.name:<{width}} = {step.formula} = {forward(step.value)}")
+                value = forward(step.value)
+                lines.append(f"  {step.name:<{width}} = {step.formula} = {value}{shape}")
         lines += ["", f"Backward pass, from ∂{self.output}/∂{self.output} = 1"]
         for item in self.backward:
             if isinstance(item, FanOut):
@@ -168,11 +186,14 @@ class Derivation:
         With a `width`, a line that would be longer continues under its first '='.
         """
         f, o, a = self.output, edge.output, edge.input
-        upstream = _parenthesized(self.number(edge.upstream))
-        parts = [f"∂{f}/∂{o} · ∂{o}/∂{a}", f"{upstream} · {edge.local}"]
-        if edge.local_with_values != edge.local:
-            parts.append(f"{upstream} · {edge.local_with_values}")
-        parts.append(gradient(edge.gradient))
+        if edge.vjp is not None:
+            parts = [edge.vjp, gradient(edge.gradient)]
+        else:
+            upstream = _parenthesized(self.number(edge.upstream))
+            parts = [f"∂{f}/∂{o} · ∂{o}/∂{a}", f"{upstream} · {edge.local}"]
+            if edge.local_with_values != edge.local:
+                parts.append(f"{upstream} · {edge.local_with_values}")
+            parts.append(gradient(edge.gradient))
         left = f"∂{f}/∂{a}"
         if width is None:
             return " = ".join([left, *parts])
@@ -185,9 +206,10 @@ class Derivation:
                 lines.append(f"{' ' * len(left)} = {part}")
         return "\n".join(lines)
 
-    def number(self, value: float) -> str:
-        """A value as the derivation prints it: `digits` significant digits, whole numbers bare."""
-        return format_number(value, self.digits)
+    def number(self, value: Any) -> str:
+        """A value as the derivation prints it: `digits` significant digits, whole numbers bare;
+        a small array in brackets, a large one by its shape."""
+        return format_value(value, self.digits)
 
     def _point_text(self) -> str:
         return ", ".join(f"{name} = {self.number(value)}" for name, value in self.point.items())
@@ -221,18 +243,25 @@ class Derivation:
                     ],
                 }
             )
-        return {
-            "text": self.text,
-            "output": self.output,
-            "point": dict(self.point),
-            "value": self.value,
-            "forward": [
-                {"name": step.name, "formula": step.formula, "value": step.value, "gate": step.gate}
-                for step in self.forward
-            ],
-            "backward": backward,
-            "gradient": dict(self.gradients),
-        }
+        return _plain(
+            {
+                "text": self.text,
+                "output": self.output,
+                "point": dict(self.point),
+                "value": self.value,
+                "forward": [
+                    {
+                        "name": step.name,
+                        "formula": step.formula,
+                        "value": step.value,
+                        "gate": step.gate,
+                    }
+                    for step in self.forward
+                ],
+                "backward": backward,
+                "gradient": dict(self.gradients),
+            }
+        )
 
     def to_json(self) -> str:
         """`to_dict()` as JSON; inf and NaN, which JSON lacks, as strings."""
@@ -369,16 +398,20 @@ def explain(text: str, /, **values: float) -> Derivation:
     """
     function = compile_text(text)
     function._bind((), values)  # the same TypeError for a missing or unexpected input
-    point = {name: float(values[name]) for name in function.inputs}
-    backward = function.backward
-    if backward is None:
-        raise SymbackpropError(
-            "explain works on scalar formulas; this one has array operations "
-            "(a matrix product or a reduction)"
-        )
-    graph = backward.graph
-    forward = forward_values(graph, point)
-    values_by_node = backward_values(backward, forward)
+    arrays = function.backward is None or any(np.ndim(values[name]) for name in function.inputs)
+    if not arrays:
+        point: dict[str, Any] = {name: float(values[name]) for name in function.inputs}
+        backward = function.backward
+        assert backward is not None
+        graph = backward.graph
+        forward = forward_values(graph, point)
+        values_by_node = backward_values(backward, forward)
+    else:
+        point = {name: np.asarray(values[name], dtype=np.float64) for name in function.inputs}
+        graph = specialize(function.graph, {name: np.shape(v) for name, v in point.items()})
+        backward = backprop(graph, function.wrt)
+        forward = array_forward_values(graph, point)
+        values_by_node = backward_values(backward, forward, arrays=True)
     names = node_names(graph.nodes)
     output_name = _output_name(graph, names)
     display = dict(names)
@@ -386,7 +419,8 @@ def explain(text: str, /, **values: float) -> Derivation:
 
     def formula_of(index: int) -> str:
         node = graph.nodes[index]
-        return _formula(node.op, [_operand(graph, display, argument) for argument in node.args])
+        operands = [_operand(graph, display, argument) for argument in node.args]
+        return _formula(node.op, operands, dict(node.params))
 
     forward_steps = tuple(
         ForwardStep(
@@ -395,6 +429,7 @@ def explain(text: str, /, **values: float) -> Derivation:
             forward[index],
             None if node.op == INPUT else node.op,
             node.rewrite_of,
+            node.shape or None,
         )
         for index, node in enumerate(graph.nodes)
         if node.op != CONSTANT
@@ -405,7 +440,7 @@ def explain(text: str, /, **values: float) -> Derivation:
     def upstream_of(index: int) -> float:
         return _contribution_value(backward, values_by_node, gradient_of[index])
 
-    symbolic = GateNamespace(_formula_apply)
+    symbolic = GateNamespace(_formula_apply, _formula_shape)
     numeric = GateNamespace(lambda gate, args: float(GATES[gate].evaluate(*args)))
     steps_by_gate: dict[int, list[Any]] = {}
     for step in backward.steps:
@@ -420,12 +455,35 @@ def explain(text: str, /, **values: float) -> Derivation:
         parts = contributions.get(gate_index, [])
         if len(parts) > 1:
             items.append(FanOut(display[gate_index], tuple(parts), upstream_of(gate_index)))
-        names_in = [_Formula.atom(_operand(graph, display, argument)) for argument in node.args]
+        names_in = [
+            _Formula.atom(_operand(graph, display, argument), graph.nodes[argument].shape)
+            for argument in node.args
+        ]
         values_in = [_node_value(graph, forward, argument) for argument in node.args]
-        out_name = _Formula.atom(display[gate_index])
+        out_name = _Formula.atom(display[gate_index], node.shape)
+        params = dict(node.params)
         edges = []
         for step in steps_by_gate[gate_index]:
             rule = gate.rules[step.position]
+            gradient = _contribution_value(backward, values_by_node, step.contribution)
+            contributions.setdefault(step.target, []).append(gradient)
+            if arrays:
+                upstream_symbol = _Formula.atom(f"∂{output_name}/∂{display[gate_index]}")
+                vjp = rule(symbolic, *names_in, out_name, upstream_symbol, **params)
+                edges.append(
+                    EdgeStep(
+                        node.op,
+                        display[gate_index],
+                        display[step.target],
+                        upstream_of(gate_index),
+                        "",
+                        "",
+                        math.nan,
+                        gradient,
+                        vjp=str(_as_formula(vjp)),
+                    )
+                )
+                continue
             local = _as_formula(rule(symbolic, *names_in, out_name, 1))
             with_values = _as_formula(
                 rule(
@@ -436,8 +494,6 @@ def explain(text: str, /, **values: float) -> Derivation:
                 )
             )
             local_value = float(rule(numeric, *values_in, forward[gate_index], 1.0))
-            gradient = _contribution_value(backward, values_by_node, step.contribution)
-            contributions.setdefault(step.target, []).append(gradient)
             edges.append(
                 EdgeStep(
                     node.op,
@@ -491,6 +547,40 @@ def explain(text: str, /, **values: float) -> Derivation:
     )
 
 
+def format_value(value: Any, digits: int = 4) -> str:
+    """A number as `format_number` writes it; an array of up to 8 elements as nested brackets,
+    a larger one by its shape.
+
+    >>> format_value(np.array([[1.0, 0.5], [-2.0, 3.25]]))
+    '[[1, 0.5], [-2, 3.25]]'
+    """
+    if np.ndim(value) == 0:
+        return format_number(float(value), digits)
+    array = np.asarray(value)
+    if array.size > 8:
+        return f"<array of shape {array.shape}>"
+
+    def nested(item: Any) -> str:
+        if np.ndim(item) == 0:
+            return format_number(float(item), digits)
+        return "[" + ", ".join(nested(part) for part in item) + "]"
+
+    return nested(array)
+
+
+def _plain(value: Any) -> Any:
+    """Arrays as lists, NumPy scalars as floats: data `json` can write."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def format_number(value: float, digits: int = 4) -> str:
     """`digits` significant digits; whole numbers without a decimal point; inf and nan by name.
 
@@ -516,15 +606,16 @@ class _Formula:
     local gradient.
     """
 
-    __slots__ = ("precedence", "text")
+    __slots__ = ("precedence", "shape", "text")
 
-    def __init__(self, text: str, precedence: int) -> None:
+    def __init__(self, text: str, precedence: int, shape: tuple[int, ...] | None = None) -> None:
         self.text = text
         self.precedence = precedence
+        self.shape = shape
 
     @staticmethod
-    def atom(text: str) -> _Formula:
-        return _Formula(text, 13 if text.startswith("-") else ATOM_PRECEDENCE)
+    def atom(text: str, shape: tuple[int, ...] | None = None) -> _Formula:
+        return _Formula(text, 13 if text.startswith("-") else ATOM_PRECEDENCE, shape)
 
     def __str__(self) -> str:
         return self.text
@@ -570,6 +661,12 @@ class _Formula:
     def __neg__(self) -> _Formula:
         return _formula_apply("neg", (self,))
 
+    def __matmul__(self, other: Any) -> _Formula:
+        return self._binary("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> _Formula:
+        return self._binary("matmul", other, self)
+
 
 def _as_formula(value: Any) -> _Formula:
     if isinstance(value, _Formula):
@@ -577,7 +674,11 @@ def _as_formula(value: Any) -> _Formula:
     return _Formula.atom(format_number(float(value), 4))
 
 
-def _formula_apply(gate_name: str, args: tuple[Any, ...]) -> _Formula:
+def _formula_shape(value: Any) -> tuple[int, ...]:
+    return value.shape if isinstance(value, _Formula) and value.shape is not None else ()
+
+
+def _formula_apply(gate_name: str, args: tuple[Any, ...], **params: Any) -> _Formula:
     operands = [_as_formula(arg) for arg in args]
     if gate_name == "mul":
         if operands[1].text == "1":
@@ -604,16 +705,23 @@ def _formula_apply(gate_name: str, args: tuple[Any, ...]) -> _Formula:
     if isinstance(notation, Conditional):
         condition, if_true, if_false = operands
         return _Formula(f"{if_true} if {condition} else {if_false}", notation.precedence)
+    if isinstance(notation, Suffix):
+        operand = operands[0]
+        text = f"({operand})" if operand.precedence < ATOM_PRECEDENCE else operand.text
+        return _Formula(f"{text}{notation.symbol}", ATOM_PRECEDENCE)
     assert isinstance(notation, Call)
-    return _Formula(f"{notation.function}({', '.join(o.text for o in operands)})", ATOM_PRECEDENCE)
+    arguments = [o.text for o in operands]
+    arguments += [f"{key}={value!r}" for key, value in params.items() if value is not None]
+    return _Formula(f"{notation.function}({', '.join(arguments)})", ATOM_PRECEDENCE)
 
 
 def _pretty(symbol: str) -> str:
     return {">=": "≥", "*": "*"}.get(symbol, symbol)
 
 
-def _formula(gate: str, operands: list[str]) -> str:
-    return str(_formula_apply(gate, tuple(_Formula.atom(operand) for operand in operands)))
+def _formula(gate: str, operands: list[str], params: dict[str, Any] | None = None) -> str:
+    atoms = tuple(_Formula.atom(operand) for operand in operands)
+    return str(_formula_apply(gate, atoms, **(params or {})))
 
 
 def _operand(graph: Graph, display: Mapping[int, str], index: int) -> str:

@@ -253,7 +253,9 @@ class CompiledFunction:
 
     # -- optimisation ----------------------------------------------------------------------
 
-    def for_scipy(self, wrt: Any = None, **fixed: Any) -> tuple[Callable[[Any], Any], Any]:
+    def for_scipy(
+        self, wrt: list[str] | tuple[str, ...] | str | None = None, **fixed: Any
+    ) -> tuple[Callable[[Any], tuple[float, Any]], Any]:
         """`(fun, layout)` for `scipy.optimize.minimize(fun, layout.flatten(start), jac=True)`.
 
         `fun(x)` takes all the parameters packed in one flat float64 vector and returns the

@@ -201,6 +201,7 @@ def _reduction(
     notation: Form | None = None,
     array_form: Form | None = None,
     kink: Callable[..., float] | None = None,
+    callable_by_name: bool = True,
 ) -> Gate:
     """A reduction over all elements, or over one axis with `axis=k`."""
     return Gate(
@@ -217,6 +218,7 @@ def _reduction(
         shape=_reduced_shape,
         keywords=("axis",),
         kink=kink,
+        callable=callable_by_name,
     )
 
 
@@ -595,7 +597,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         "the max reduction routes the gradient to the largest elements (split evenly on a tie)",
         pattern=ROUTES,
         notation=_function("max"),
-        kink=None,
+        callable_by_name=False,
     ),
     _reduction(
         "amin",
@@ -604,6 +606,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         "the min reduction routes the gradient to the smallest elements (split evenly on a tie)",
         pattern=ROUTES,
         notation=_function("min"),
+        callable_by_name=False,
     ),
     _reduction(
         "logsumexp",

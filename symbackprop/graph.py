@@ -104,6 +104,8 @@ class GraphBuilder:
         """
         gate = GATES[gate_name]
         shape = self._shape_of(gate_name, args, params)
+        if shape is not None and gate.shape is None:
+            args = self._scalar_constants(args, shape)
         values = [self._constant_value(arg) for arg in args]
         if gate.fills and values[0] is not None and shape is not None:
             return self.constant(values[0], shape)
@@ -164,6 +166,19 @@ class GraphBuilder:
         if not self.shaped or any(shape is None for shape in shapes):
             return None
         return gate_shape(gate_name, shapes, params)  # type: ignore[arg-type]
+
+    def _scalar_constants(self, args: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+        """In an elementwise gate, an array filled with c whose shape the other inputs already
+        give is just the number c: `exp1 * 0.5`, not `exp1 * np.full((2, 3), 0.5)`."""
+        result = list(args)
+        for position, arg in enumerate(args):
+            node = self.nodes[arg]
+            if node.op != CONSTANT or not node.shape:
+                continue
+            others = [self.nodes[other].shape for i, other in enumerate(args) if i != position]
+            if others and broadcast_shape(*others) == shape:  # type: ignore[arg-type]
+                result[position] = self.constant(node.value, ())
+        return tuple(result)
 
     def _shape_of_ref(self, value: Any) -> tuple[int, ...]:
         if isinstance(value, Ref):

@@ -7,10 +7,17 @@ and `backprop` (for the backward block's statements).
 
 from __future__ import annotations
 
+import builtins
+import math
+import operator
 from collections.abc import Mapping
+from typing import Any
 
+import numpy as np
+
+from . import runtime
 from .backprop import Backward, Compute
-from .gates import GATES
+from .gates import GATES, Call, Conditional, Infix, Prefix, Suffix
 from .graph import CONSTANT, GRADIENT, INPUT, Graph
 
 
@@ -37,7 +44,57 @@ def forward_values(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
     return values
 
 
-def backward_values(backward: Backward, forward: list[float]) -> dict[int, float]:
+def array_forward_values(graph: Graph, inputs: Mapping[str, Any]) -> list[Any]:
+    """The NumPy value of every node of a graph, computed with each gate's array-mode form.
+
+    >>> import numpy as np
+    >>> from symbackprop.lower import lower
+    >>> from symbackprop.parse import parse
+    >>> array_forward_values(lower(parse("sum(x * x)")), {"x": np.array([1.0, 2.0])})[-1]
+    np.float64(5.0)
+    """
+    values: list[Any] = []
+    for node in graph.nodes:
+        if node.op == INPUT:
+            values.append(inputs[node.label])  # type: ignore[index]
+        elif node.op == CONSTANT:
+            values.append(np.full(node.shape, node.value) if node.shape else node.value)
+        else:
+            arguments = [values[argument] for argument in node.args]
+            values.append(evaluate_array(node.op, arguments, dict(node.params)))
+    return values
+
+
+def evaluate_array(gate_name: str, arguments: list[Any], params: dict[str, Any]) -> Any:
+    """One gate on NumPy values, through the same form the generated array code uses."""
+    form = GATES[gate_name].array_form
+    if isinstance(form, Infix):
+        return _INFIX[form.symbol](*arguments)
+    if isinstance(form, Prefix):
+        return -arguments[0]
+    if isinstance(form, Suffix):
+        return np.transpose(arguments[0])
+    if isinstance(form, Conditional):
+        return np.where(*arguments)
+    assert isinstance(form, Call)
+    owner = {"numpy": np, "symbackprop.runtime": runtime, "math": math}.get(form.module, builtins)
+    return getattr(owner, form.function)(*arguments, **params)
+
+
+_INFIX = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "@": operator.matmul,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "==": operator.eq,
+}
+
+
+def backward_values(backward: Backward, forward: list[Any], arrays: bool = False) -> dict[int, Any]:
     """The float value of every backward node, by running the backward block statement by statement.
 
     `forward` holds the forward nodes' values (from `forward_values`).  A GRADIENT node's value
@@ -53,20 +110,25 @@ def backward_values(backward: Backward, forward: list[float]) -> dict[int, float
     [-4.0, -4.0, 3.0]
     """
     nodes = backward.nodes
-    values: dict[int, float] = dict(enumerate(forward))
+    values: dict[int, Any] = dict(enumerate(forward))
     gradient_node = {node.args[0]: index for index, node in enumerate(nodes) if node.op == GRADIENT}
     accumulated: dict[int, float] = {}
 
-    def value(index: int) -> float:
-        if nodes[index].op == CONSTANT:
-            return nodes[index].value
+    def value(index: int) -> Any:
+        node = nodes[index]
+        if node.op == CONSTANT:
+            return np.full(node.shape, node.value) if arrays and node.shape else node.value
         return values[index]
 
     for statement in backward.statements:
         if isinstance(statement, Compute):
             node = nodes[statement.node]
             arguments = [value(argument) for argument in node.args]
-            values[statement.node] = float(GATES[node.op].evaluate(*arguments))
+            if arrays:
+                result = evaluate_array(node.op, arguments, dict(node.params))
+            else:
+                result = float(GATES[node.op].evaluate(*arguments))
+            values[statement.node] = result
         else:
             contribution = value(statement.contribution)
             total = (

@@ -71,7 +71,8 @@ def _copy(builder: GraphBuilder, node: Node, renumbered: dict[int, int]) -> int:
         return builder.constant(node.value)
     if not node.args:
         return builder.input(node.label or "", node.span)
-    return builder.apply(node.op, tuple(renumbered[a] for a in node.args), node.span)
+    arguments = tuple(renumbered[a] for a in node.args)
+    return builder.apply(node.op, arguments, node.span, **dict(node.params))
 
 
 def _first_match(nodes: tuple[Node, ...], index: int) -> tuple[str, tuple[int, ...]] | None:

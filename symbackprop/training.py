@@ -92,7 +92,8 @@ def minimize(
       the same one again continues where it left off (`reset()` it to start afresh).
     * `steps`: the largest number of updates.
     * `callback(step, loss, params)` is called after each update with the loss at the new
-      parameters; returning True stops the loop.
+      parameters; returning a true value (True, `loss < 1e-6` ...) stops the loop, returning
+      None (or nothing) goes on.
     * `tol`: stop (with `converged=True`) when one update changes the loss by less than `tol`.
       It is a crude test — a loss can stall on a plateau, or oscillate — so check the result.
     * `progress`: show a progress bar with the current loss on standard error; by default only
@@ -148,7 +149,7 @@ def minimize(
             taken = step
             if bar is not None:
                 bar.update(step, loss, force=step == steps)
-            if callback is not None and callback(step, loss, current) is True:
+            if callback is not None and callback(step, loss, current):
                 break
             if tol is not None and abs(loss - history[-2]) < tol:
                 converged = True
