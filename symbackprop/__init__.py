@@ -17,6 +17,7 @@ from .errors import (
     EvaluationError,
     NameResolutionError,
     ParseError,
+    ShapeError,
     SymbackpropError,
     UnknownFunctionError,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "MinimizeResult",
     "NameResolutionError",
     "ParseError",
+    "ShapeError",
     "SymbackpropError",
     "UnknownFunctionError",
     "__version__",

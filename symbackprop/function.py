@@ -172,7 +172,7 @@ class CompiledFunction:
         """Call generated code; a failure inside it becomes an error that points at the text."""
         try:
             return function(*values)
-        except (ArithmeticError, ValueError) as error:
+        except (ArithmeticError, ValueError, IndexError) as error:
             located = self._locate(module, error)
             if located is None:
                 raise

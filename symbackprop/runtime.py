@@ -128,6 +128,12 @@ def norm(x: Any) -> Any:
     return np.sqrt(np.sum(np.square(x)))
 
 
+def unit(x: Any, length: Any) -> Any:
+    """x / length, and 0 where the length is 0 (the norm's subgradient there), without warning."""
+    x = np.asarray(x, dtype=np.result_type(x, np.float64))
+    return np.divide(x, length, out=np.zeros_like(x), where=np.asarray(length) != 0)
+
+
 def vdot(a: Any, b: Any) -> Any:
     """Σ a·b over all elements (the dot product of vectors, Frobenius for matrices)."""
     return np.sum(np.multiply(a, b))
