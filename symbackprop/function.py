@@ -24,8 +24,6 @@ from .load import load, source_filename
 from .rewrite import Rewrite, rewrites_in
 from .shapes import is_elementwise, specialize
 
-GradientFunction = Callable[..., tuple[Any, dict[str, Any]]]
-
 
 class CompiledFunction:
     """A formula compiled to `f(*inputs) -> (value, gradients)`.

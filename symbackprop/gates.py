@@ -236,7 +236,7 @@ def _reduced_shape(shape: tuple[int, ...], axis: int | None = None) -> tuple[int
     return shape[:axis] + shape[axis + 1 :]
 
 
-def _broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
@@ -657,7 +657,7 @@ _GATE_LIST: tuple[Gate, ...] = (
         rules=(lambda ns, a, b, out, up: b * up, lambda ns, a, b, out, up: a * up),
         explanation="vdot(a, b) = Σ a ⊙ b: each input's local gradient is the other, as in mul",
         pattern=SWITCHES,
-        shape=lambda a, b: _broadcast(a, b) and (),
+        shape=lambda a, b: broadcast_shape(a, b) and (),
     ),
     Gate(
         name="pick",

@@ -4,7 +4,7 @@ A graph is a let-list in topological order (SSA): each `Node` is an input, a con
 applied to earlier nodes, referred to by index.  `GraphBuilder` appends nodes, sharing identical
 ones (hash-consing on `(op, args, value)`), folding constants and applying each gate's identities
 from the registry, so that no stage ever emits `x * 1` or `x + 0`.  `format_graph` prints one
-equation per line.  Imports `gates`, `syntax` and NumPy (for broadcasting rules).
+equation per line.  Imports only `gates` and `syntax`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,17 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
-from .gates import GATES, NEGATE, Call, Conditional, GateNamespace, Infix, Prefix, Suffix
+from .gates import (
+    GATES,
+    NEGATE,
+    Call,
+    Conditional,
+    GateNamespace,
+    Infix,
+    Prefix,
+    Suffix,
+    broadcast_shape,
+)
 from .syntax import Span
 
 INPUT = "input"
@@ -223,15 +231,6 @@ def gate_shape(
     if rule is None:
         return broadcast_shape(*shapes)
     return tuple(rule(*shapes, **params))
-
-
-def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape NumPy broadcasting gives, or a `ValueError` naming the shapes that clash."""
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        described = " and ".join(str(shape) for shape in shapes)
-        raise ValueError(f"shapes {described} do not broadcast together") from None
 
 
 def _key(node: Node) -> tuple[Any, ...]:

@@ -108,12 +108,8 @@ def logsumexp(x: Any, axis: int | None = None) -> Any:
     x = np.asarray(x)
     shift = np.max(x, axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    total = np.sum(np.exp(x - shift), axis=axis, keepdims=True)
-    return (
-        np.squeeze(np.log(total) + shift, axis=axis)
-        if axis is not None
-        else (np.log(total) + shift).reshape(())
-    )
+    total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    return total.reshape(()) if axis is None else np.squeeze(total, axis=axis)
 
 
 def softmax(x: Any, axis: int | None = None) -> Any:
