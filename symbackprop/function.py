@@ -57,12 +57,16 @@ class CompiledFunction:
         self._array: dict[tuple[Any, ...], tuple[Module, dict[str, Callable[..., Any]]]] = {}
         self._positions = {name: position for position, name in enumerate(self.inputs)}
         self._default_shapes: tuple[tuple[int, ...], ...] | None = None
+        self._float_inputs = -1
+        self._names_are_parameters = False
         if self._elementwise:
             self.backward: Backward | None = backprop(graph, wrt)
             self._float_module = emit(self.backward, FLOAT)
             functions = load(self._float_module.source, (VALUE_AND_GRAD, VALUE))
             self._float_value_and_grad = functions[VALUE_AND_GRAD]
             self._float_value = functions[VALUE]
+            self._float_inputs = len(self.inputs)
+            self._names_are_parameters = self._float_module.parameters == self.inputs
         else:
             self.backward = None
         if shapes is not None:
@@ -111,6 +115,29 @@ class CompiledFunction:
 
         For an array output the gradients are those of the sum of its elements.
         """
+        # The common scalar call — every input a float, all by position or all by (unmangled)
+        # name — goes straight to the generated code; anything else takes the general path.
+        if self._float_inputs >= 0:
+            if not kwargs and len(args) == self._float_inputs:
+                for value in args:
+                    if type(value) is not float:
+                        break
+                else:
+                    try:
+                        return self._float_value_and_grad(*args)
+                    except (ArithmeticError, ValueError) as error:
+                        raise self._located(self._float_module, error) from error
+            elif not args and self._names_are_parameters:
+                for value in kwargs.values():
+                    if type(value) is not float:
+                        break
+                else:
+                    try:
+                        return self._float_value_and_grad(**kwargs)
+                    except TypeError:
+                        pass  # a missing or unexpected name: the general path says which
+                    except (ArithmeticError, ValueError) as error:
+                        raise self._located(self._float_module, error) from error
         return self._run(VALUE_AND_GRAD, args, kwargs)
 
     def value(self, /, *args: Any, **kwargs: Any) -> Any:
@@ -171,10 +198,12 @@ class CompiledFunction:
         try:
             return function(*values)
         except (ArithmeticError, ValueError, IndexError) as error:
-            located = self._locate(module, error)
-            if located is None:
-                raise
-            raise located from error
+            raise self._located(module, error) from error
+
+    def _located(self, module: Module, error: BaseException) -> BaseException:
+        """The error to raise for a failure in generated code: located at the gate, if we can."""
+        located = self._locate(module, error)
+        return error if located is None else located
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         if len(args) > len(self.inputs):
