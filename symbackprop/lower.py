@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .gates import CONSTANTS, GATES
 from .graph import Graph, GraphBuilder, pruned
-from .syntax import Apply, Constant, Expr, Name, Number, Program
+from .syntax import Apply, Constant, Expr, Name, Number, Program, fold
 
 
 def lower(program: Program) -> Graph:
@@ -35,25 +35,16 @@ def lower(program: Program) -> Graph:
 
 
 def _lower_expression(expression: Expr, scope: dict[str, int], builder: GraphBuilder) -> int:
-    """Post-order walk with an explicit stack; returns the expression's node."""
-    results: list[int] = []
-    stack: list[tuple[Expr, bool]] = [(expression, False)]
-    while stack:
-        current, children_done = stack.pop()
-        if isinstance(current, Number):
-            results.append(builder.constant(current.value))
-        elif isinstance(current, Constant):
-            results.append(builder.constant(CONSTANTS[current.name]))
-        elif isinstance(current, Name):
-            results.append(scope[current.id])
-        elif not children_done:
-            stack.append((current, True))
-            stack.extend((argument, False) for argument in reversed(current.args))
-        else:
-            arguments = results[len(results) - len(current.args) :]
-            del results[len(results) - len(current.args) :]
-            results.append(_apply(current, tuple(arguments), builder))
-    return results[0]
+    """The expression's node, built bottom-up."""
+
+    def leaf(item: Number | Constant | Name) -> int:
+        if isinstance(item, Number):
+            return builder.constant(item.value)
+        if isinstance(item, Constant):
+            return builder.constant(CONSTANTS[item.name])
+        return scope[item.id]
+
+    return fold(expression, leaf, lambda call, arguments: _apply(call, tuple(arguments), builder))
 
 
 def _apply(call: Apply, arguments: tuple[int, ...], builder: GraphBuilder) -> int:

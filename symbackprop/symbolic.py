@@ -12,7 +12,7 @@ from typing import Any
 
 from .gates import GATES
 from .parse import parse
-from .syntax import Apply, Constant, Expr, Name, Number, Program
+from .syntax import Apply, Constant, Expr, Name, Number, Program, fold
 
 
 def to_sympy(program: str | Program) -> Any:
@@ -59,33 +59,21 @@ def symbolic_gradient(
 
 
 def _expression(expression: Expr, scope: dict[str, Any], sp: Any) -> Any:
-    """Post-order walk with an explicit stack, so deep nesting does not recurse here."""
-    results: list[Any] = []
-    stack: list[tuple[Expr, bool]] = [(expression, False)]
-    while stack:
-        current, children_done = stack.pop()
-        if isinstance(current, Number):
-            results.append(_number(current, sp))
-        elif isinstance(current, Constant):
-            results.append(sp.pi if current.name == "pi" else sp.E)
-        elif isinstance(current, Name):
-            results.append(scope[current.id])
-        elif not children_done:
-            stack.append((current, True))
-            stack.extend((argument, False) for argument in reversed(current.args))
-        else:
-            results.append(_apply(current, results, sp))
-    return results[0]
+    def leaf(item: Number | Constant | Name) -> Any:
+        if isinstance(item, Number):
+            return _number(item, sp)
+        if isinstance(item, Constant):
+            return sp.pi if item.name == "pi" else sp.E
+        return scope[item.id]
+
+    return fold(expression, leaf, lambda call, arguments: _apply(call, arguments, sp))
 
 
-def _apply(call: Apply, results: list[Any], sp: Any) -> Any:
-    count = len(call.args)
-    arguments = results[len(results) - count :]
-    del results[len(results) - count :]
+def _apply(call: Apply, arguments: list[Any], sp: Any) -> Any:
     gate = GATES[call.gate]
-    folded = arguments[0] if gate.variadic else None
-    if folded is None:
+    if not gate.variadic:
         return gate.sympy(sp, *arguments)
+    folded = arguments[0]
     for argument in arguments[1:]:
         folded = gate.sympy(sp, folded, argument)
     return folded

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .gates import ATOM_PRECEDENCE, GATES, Call, Infix, Prefix, Suffix
 from .parse import parse
-from .syntax import Apply, Constant, Expr, Name, Number, Program
+from .syntax import Apply, Constant, Expr, Name, Number, Program, fold
 
 UNARY_MINUS_PRECEDENCE = 13
 
@@ -32,23 +32,13 @@ def to_text(program: str | Program) -> str:
 
 def expression_text(expression: Expr) -> str:
     """One expression as text; each operand parenthesized only if its operator binds looser."""
-    results: list[tuple[str, int]] = []
-    stack: list[tuple[Expr, bool]] = [(expression, False)]
-    while stack:
-        current, children_done = stack.pop()
-        if isinstance(current, Number):
-            results.append((current.text, ATOM_PRECEDENCE))
-        elif isinstance(current, (Constant, Name)):
-            results.append((current.name if isinstance(current, Constant) else current.id, 16))
-        elif not children_done:
-            stack.append((current, True))
-            stack.extend((argument, False) for argument in reversed(current.args))
-        else:
-            count = len(current.args)
-            operands = results[len(results) - count :]
-            del results[len(results) - count :]
-            results.append(_apply_text(current, operands))
-    return results[0][0]
+
+    def leaf(item: Number | Constant | Name) -> tuple[str, int]:
+        if isinstance(item, Number):
+            return item.text, ATOM_PRECEDENCE
+        return (item.name if isinstance(item, Constant) else item.id), ATOM_PRECEDENCE
+
+    return fold(expression, leaf, _apply_text)[0]
 
 
 def _apply_text(call: Apply, operands: list[tuple[str, int]]) -> tuple[str, int]:
