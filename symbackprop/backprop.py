@@ -10,7 +10,7 @@ sweep, for code generation and for explanations.  Imports `graph` and `gates`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .gates import GATES
 from .graph import CONSTANT, GRADIENT, INPUT, Graph, GraphBuilder, Node
@@ -115,13 +115,13 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
             if not needed[argument] or rule is None:
                 continue
             first_new = len(builder.nodes)
+            builder.default_span = node.span  # backward nodes point at the gate they differentiate
             contribution = rule(
                 builder.namespace, *operands, builder.ref(index), upstream_ref, **params
             )
             contribution_node = _fit(builder, builder._node_of(contribution), nodes[argument])
             for new in range(first_new, len(builder.nodes)):
                 if builder.nodes[new].op != CONSTANT:
-                    builder.nodes[new] = replace(builder.nodes[new], span=node.span)
                     statements.append(Compute(new, index))
             first = argument not in received
             contributions.setdefault(argument, []).append(contribution_node)

@@ -81,6 +81,7 @@ class GraphBuilder:
         for position, node in enumerate(self.nodes):
             self._index.setdefault(_key(node), position)
         self.shaped = bool(self.nodes) and all(node.shape is not None for node in self.nodes)
+        self.default_span: Span | None = None  # the span new nodes get when none is given
         self.namespace = GateNamespace(self._apply_refs, self._shape_of_ref)
 
     # -- leaves ------------------------------------------------------------------------------
@@ -139,7 +140,13 @@ class GraphBuilder:
         if gate.involution and self.nodes[args[0]].op == gate_name:
             return self.nodes[args[0]].args[0]
         return self._add(
-            Node(gate_name, args, span=span, shape=shape, params=tuple(sorted(params.items())))
+            Node(
+                gate_name,
+                args,
+                span=span or self.default_span,
+                shape=shape,
+                params=tuple(sorted(params.items())),
+            )
         )
 
     def name(self, node: int, label: str) -> None:

@@ -61,7 +61,8 @@ def sign(t: float) -> float:
 def sigmoid_array(t: Any) -> Any:
     """Elementwise σ(t) for arrays, stable at both ends: e^(−|t|) never overflows."""
     exp_minus_abs = np.exp(-np.abs(t))
-    return np.where(t >= 0, 1.0 / (1.0 + exp_minus_abs), exp_minus_abs / (1.0 + exp_minus_abs))
+    reciprocal = 1.0 / (1.0 + exp_minus_abs)  # σ(|t|); σ(−|t|) = e^(−|t|)·σ(|t|)
+    return np.where(t >= 0, reciprocal, exp_minus_abs * reciprocal)
 
 
 def softplus_array(t: Any) -> Any:
