@@ -177,8 +177,10 @@ class GraphBuilder:
     def _shape_of(
         self, gate_name: str, args: tuple[int, ...], params: dict[str, Any]
     ) -> tuple[int, ...] | None:
+        if not self.shaped:
+            return None
         shapes = [self.nodes[arg].shape for arg in args]
-        if not self.shaped or any(shape is None for shape in shapes):
+        if any(shape is None for shape in shapes):
             return None
         return gate_shape(gate_name, shapes, params)  # type: ignore[arg-type]
 
@@ -202,7 +204,7 @@ class GraphBuilder:
         return ()
 
     def _apply_refs(self, gate_name: str, args: tuple[Any, ...], **params: Any) -> Ref:
-        nodes = tuple(self._node_of(arg) for arg in args)
+        nodes = tuple([arg.node if isinstance(arg, Ref) else self.constant(arg) for arg in args])
         return Ref(self, self.apply(gate_name, nodes, **params))
 
     def _node_of(self, value: Any) -> int:
@@ -221,6 +223,8 @@ def pruned(
         if live[index]:
             for argument in nodes[index].args:
                 live[argument] = True
+    if all(live):
+        return Graph(tuple(nodes), output, inputs, source)
     renumbered: dict[int, int] = {}
     kept: list[Node] = []
     for index, node in enumerate(nodes):
