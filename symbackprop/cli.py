@@ -197,12 +197,18 @@ def _add_program_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--at", required=True, metavar="NAME=VALUE,...", help="the point: a value for each input"
     )
+    command.add_argument(
+        "--no-rewrite",
+        action="store_true",
+        help="keep naive formulas gate by gate, as written (the lecture's sigmoid circuit)",
+    )
 
 
 def _explain(arguments: argparse.Namespace) -> int:
     from .explain import explain
 
-    derivation = explain(read_expression(arguments.expr), **parse_point(arguments.at))
+    text = read_expression(arguments.expr)
+    derivation = explain(text, rewrite=not arguments.no_rewrite, **parse_point(arguments.at))
     if arguments.format == "markdown":
         print(derivation.to_markdown())
     elif arguments.format == "latex":
@@ -226,7 +232,8 @@ def _source(arguments: argparse.Namespace) -> int:
 def _graph(arguments: argparse.Namespace) -> int:
     from .explain import explain
 
-    derivation = explain(read_expression(arguments.expr), **parse_point(arguments.at))
+    text = read_expression(arguments.expr)
+    derivation = explain(text, rewrite=not arguments.no_rewrite, **parse_point(arguments.at))
     dot = derivation.to_dot() + "\n"
     if arguments.output is None:
         print(dot, end="")

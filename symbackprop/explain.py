@@ -31,7 +31,7 @@ from .gates import (
     Prefix,
     Suffix,
 )
-from .graph import CONSTANT, INPUT, Graph, format_constant, node_names
+from .graph import CONSTANT, INPUT, Graph, node_names
 from .interpret import array_forward_values, backward_values, forward_values
 from .pipeline import compile as compile_text
 from .shapes import specialize
@@ -360,9 +360,8 @@ class Derivation:
                 source = graph.nodes[argument]
                 if source.op == CONSTANT:
                     constant = f"c{index}_{argument}"
-                    lines.append(
-                        f'  {constant} [label="{format_constant(source.value)}", shape=plaintext];'
-                    )
+                    label = format_number(source.value, 17)
+                    lines.append(f'  {constant} [label="{label}", shape=plaintext];')
                     lines.append(f"  {constant} -> n{index};")
                     continue
                 lines.append(
@@ -387,8 +386,12 @@ class Derivation:
         return f"<pre>{colored}</pre>"
 
 
-def explain(text: str, /, **values: float) -> Derivation:
+def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
     """The forward and backward pass of `text` at the point `values`, step by step.
+
+    With `rewrite=False` naive formulas are explained gate by gate as written (the lecture's
+    sigmoid circuit: ·(−1), exp, +1, 1/x) instead of through their stable gates.  (An input
+    called `rewrite` therefore cannot be given by name here; pass it to `compile` instead.)
 
     >>> derivation = explain("q = x + y; f = q * z; f", x=-2, y=5, z=-4)
     >>> derivation.value, derivation.gradients
@@ -396,7 +399,7 @@ def explain(text: str, /, **values: float) -> Derivation:
     >>> print(derivation.backward[0].edges[0].local)
     z
     """
-    function = compile_text(text)
+    function = compile_text(text, rewrite=rewrite)
     function._bind((), values)  # the same TypeError for a missing or unexpected input
     arrays = function.backward is None or any(np.ndim(values[name]) for name in function.inputs)
     if not arrays:

@@ -348,3 +348,26 @@ def test_cli_errors_exit_2_without_traceback(capsys):
     assert main(["explain", "(x+", "--at", "x=1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("symbackprop: error:") and "Traceback" not in err
+
+
+def test_rewrite_false_explains_the_lecture_sigmoid_circuit_gate_by_gate():
+    point = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
+    derivation = explain("1/(1+exp(-(w0*x0+w1*x1+w2)))", rewrite=False, **point)
+    gates = [step.gate for step in derivation.forward if step.gate]
+    assert gates == ["mul", "mul", "add", "add", "neg", "exp", "add", "div"]
+    # The lecture's circuit: 1/x gate gives -0.53, exp gives -0.53, *-1 gives -0.20.
+    upstreams = {
+        edge.output: round(edge.upstream, 2)
+        for item in derivation.backward
+        if isinstance(item, GateGroup)
+        for edge in item.edges
+    }
+    assert upstreams["exp1"] == -0.53 and upstreams["neg1"] == -0.20
+    _numbers_agree_with_compile("1/(1+exp(-(w0*x0+w1*x1+w2)))", point)
+
+
+def test_cli_no_rewrite_for_explain_and_graph(capsys):
+    assert main(["explain", "1/(1+exp(-x))", "--at", "x=1", "--no-rewrite"]) == 0
+    assert "exp1 = exp(neg1)" in capsys.readouterr().out
+    assert main(["graph", "1/(1+exp(-x))", "--at", "x=1", "--no-rewrite"]) == 0
+    assert 'label="exp"' in capsys.readouterr().out
