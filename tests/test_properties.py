@@ -1,0 +1,543 @@
+"""Property-based tests over the whole language, with hypothesis.
+
+1. Compiled values and gradients agree with SymPy and with centered finite differences at random
+   points, for random programs (tests/strategies.py) whose SymPy meaning is built by the strategy
+   itself, independently of the code under test.
+2. `to_text` round-trips: the canonical text lowers to the same gate graph.
+3. Fuzz: on arbitrary text, `compile` succeeds or raises `SymbackpropError`, never anything else
+   and never hangs; a compiled function called at 0.5 returns a float or raises
+   `SymbackpropError`.
+
+Each property runs 300 derandomized examples by default and 10,000 random ones in its
+`@pytest.mark.slow` twin (`python -m pytest -m slow tests/test_properties.py`).
+
+How the SymPy property decides what to compare.  For each point, every node of the program
+(unused bindings included) is evaluated with mpmath at 30 digits from the SymPy form of its gate,
+together with the gate's local partial derivatives (SymPy's `diff`).  A point is skipped when any
+node or needed partial is not a finite real number, is huge, lies within float rounding of a
+domain boundary (`log`, `sqrt`, `log1p`, division, a power of a non-positive base), or lies within
+1e-3 of a kink of relu, abs, max or min.  Inside the domain the compiled function must not raise.
+The tolerance is 1e-6 relative plus an absolute floor from a first-order bound on float
+roundoff: for a value, 1e-11·Σ |node|·|∂output/∂node|-like magnitudes (`_Analysis.magnitude`);
+for a gradient, the same bound propagated through the chain rule (`_Analysis.gradient_floor`).
+Finite differences get 1e-4 relative plus their own truncation estimate (the difference between
+steps h and 2h) and roundoff floor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import signal
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from strategies import (
+    CALLABLE,
+    GATE_SYMPY,
+    NONSMOOTH,
+    UNARY_SYMPY,
+    GeneratedProgram,
+    Node,
+    deep_nestings,
+    mutations,
+    programs,
+    token_soups,
+    truncations,
+)
+
+import symbackprop
+from symbackprop import EvaluationError, SymbackpropError, format_graph, lower, parse, to_text
+from symbackprop.gates import FUNCTIONS
+
+# ---------------------------------------------------------------------------------------------
+# Settings: a derandomized profile for CI, and 10,000-example slow twins.
+
+settings.register_profile(
+    "symbackprop-properties",
+    max_examples=300,
+    derandomize=True,
+    database=None,
+    deadline=2000,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+DEFAULT = settings.get_profile("symbackprop-properties")
+SLOW = settings(DEFAULT, max_examples=10_000, derandomize=False)
+
+SYMPY_DEFAULT = settings(DEFAULT, deadline=None)
+SYMPY_SLOW = settings(SLOW, deadline=None)
+
+# The parser and its tables are built on first use; do that before any deadline is running.
+symbackprop.compile("x")
+
+# ---------------------------------------------------------------------------------------------
+# The reference: every node of a generated program evaluated with mpmath from its SymPy form.
+
+DIGITS = 30
+CAP = 1e25  # larger values and partials are skipped: their products could overflow floats
+KINK_MARGIN = 1e-3
+DOMAIN_MARGIN = 1e-9  # relative to a node's roundoff magnitude
+ROUNDOFF = 1e-11  # absolute floor per unit of roundoff magnitude (≈ 5·10⁴ ulps)
+RTOL = 1e-6
+DEBUG = True
+FD_RTOL = 1e-4
+UNDERFLOW = 1e-300  # absolute floor: below it floats are subnormal or underflow to zero
+
+
+class OutsideDomain(Exception):
+    """The point is not one where the program and its gradient are defined, finite and smooth."""
+
+
+def _real(value: Any) -> mpmath.mpf:
+    """`value` as a finite real mpf, or OutsideDomain."""
+    number = mpmath.mpmathify(value)
+    if not isinstance(number, mpmath.mpf) or not mpmath.isfinite(number):
+        raise OutsideDomain(value)
+    return number
+
+
+def _magnitude(value: Any, weight: float) -> float:
+    """|value|·weight as a float; a non-real value only counts when its weight is zero."""
+    if weight == 0:
+        return 0.0
+    return float(abs(_real(value))) * weight
+
+
+# SymPy's printers turn Heaviside into a Piecewise, whose construction can take minutes (it
+# looks for periods of trigonometric conditions); an opaque function prints as a plain call.
+_STEP = sp.Function("step_")
+MPMATH = [{"step_": lambda t: mpmath.mpf(1 if t > 0 else 0.5 if t == 0 else 0)}, "mpmath"]
+
+
+def _lambdify(arguments: list[Any], results: Any) -> Any:
+    """`sp.lambdify(arguments, results, "mpmath")`, quickly."""
+
+    def plain(expression: Any) -> Any:
+        if isinstance(expression, list):
+            return [plain(item) for item in expression]
+        return sp.sympify(expression).replace(sp.Heaviside, lambda t, *rest: _STEP(t))
+
+    return sp.lambdify(arguments, plain(results), modules=MPMATH)
+
+
+@functools.cache
+def _gate_function(op: str) -> Any:
+    """mpmath function of the gate's inputs → (value, first partials, second partials)."""
+    arity = 1 if op in UNARY_SYMPY or op == "neg" else 2
+    args = sp.symbols(f"a0:{arity}", real=True)
+    value = GATE_SYMPY[op](*args)
+    firsts = [sp.powsimp(sp.diff(value, arg)) for arg in args]
+    if op in NONSMOOTH:  # piecewise linear: second derivatives vanish away from the kink
+        seconds = [[0] * arity for _ in range(arity)]
+    else:
+        seconds = [[sp.diff(first, arg) for arg in args] for first in firsts]
+    return _lambdify(list(args), [value, firsts, seconds])
+
+
+def _constant_value(node: Node) -> mpmath.mpf:
+    return mpmath.mpmathify(str(sp.N(node.expr, DIGITS + 10)))
+
+
+@dataclass
+class _Analysis:
+    """Node values at one point, and the magnitudes that bound float roundoff."""
+
+    values: dict[Node, mpmath.mpf]
+    magnitude: dict[Node, float]  # first-order roundoff bound of each value, in units of eps
+    sides: dict[Node, bool]  # the side of each kink and pole
+    gradient: dict[Node, dict[str, mpmath.mpf]]
+    gradient_floor: dict[Node, dict[str, float]]
+
+
+def _analyze(nodes: Sequence[Node], point: dict[str, float], gradients: bool) -> _Analysis:
+    """Evaluate every node at `point`; raise OutsideDomain where the comparison is meaningless."""
+    values: dict[Node, mpmath.mpf] = {}
+    magnitude: dict[Node, float] = {}
+    sides: dict[Node, bool] = {}
+    gradient: dict[Node, dict[str, mpmath.mpf]] = {}
+    floor: dict[Node, dict[str, float]] = {}
+    with mpmath.workdps(DIGITS):
+        for node in nodes:
+            if node.op == "input":
+                value = mpmath.mpf(point[node.name])
+                values[node], magnitude[node] = value, float(abs(value))
+                gradient[node], floor[node] = {node.name: mpmath.mpf(1)}, {node.name: 1.0}
+                continue
+            if node.op == "const":
+                value = _constant_value(node)
+                values[node] = value
+                magnitude[node] = 0.0 if node.exact else float(abs(value))
+                gradient[node], floor[node] = {}, {}
+                continue
+            children = node.children
+            arguments = [values[child] for child in children]
+            try:
+                value, firsts, seconds = _gate_function(node.op)(*arguments)
+            except (ArithmeticError, ValueError, TypeError) as error:
+                raise OutsideDomain(node.op) from error
+            value = _real(value)
+            if abs(value) > CAP:
+                raise OutsideDomain("huge")
+            _check_domain(node, arguments, magnitude)
+            weights = [magnitude[child] for child in children]
+            partials = []
+            for child, first in zip(children, firsts, strict=True):
+                if child.varying:
+                    partial = _real(first)
+                    if abs(partial) > CAP:
+                        raise OutsideDomain("huge partial")
+                    partials.append(partial)
+                else:
+                    partials.append(None)
+            magnitude[node] = float(abs(value)) + sum(
+                _magnitude(first, weight) for first, weight in zip(firsts, weights, strict=True)
+            )
+            side = _side(node, arguments, weights)
+            if side is not None:
+                sides[node] = side
+            values[node] = value
+            if not gradients:
+                continue
+            gradient[node], floor[node] = {}, {}
+            for position, child in enumerate(children):
+                partial = partials[position]
+                if partial is None:
+                    continue
+                # roundoff in the local partial: its own, and from its inputs' roundoff
+                error = 2 * float(abs(partial)) + 1.0
+                error += sum(
+                    _magnitude(second, weight)
+                    for second, weight in zip(seconds[position], weights, strict=True)
+                )
+                for name, slope in gradient[child].items():
+                    gradient[node][name] = gradient[node].get(name, 0) + partial * slope
+                    floor[node][name] = (
+                        floor[node].get(name, 0.0)
+                        + float(abs(partial)) * floor[child][name]
+                        + error * float(abs(slope))
+                    )
+    return _Analysis(values, magnitude, sides, gradient, floor)
+
+
+def _margin(weight: float) -> float:
+    return DOMAIN_MARGIN * (1.0 + weight)
+
+
+def _check_domain(node: Node, arguments: list[mpmath.mpf], magnitude: dict[Node, float]) -> None:
+    """Stay clear of domain boundaries by more than float roundoff could move an argument."""
+    op = node.op
+    weights = [magnitude[child] for child in node.children]
+    if op == "div" and abs(arguments[1]) <= _margin(weights[1]):
+        raise OutsideDomain("division by almost zero")
+    if op in ("log", "sqrt") and arguments[0] <= _margin(weights[0]):
+        raise OutsideDomain(f"{op} of almost zero or less")
+    if op == "log1p" and 1 + arguments[0] <= _margin(weights[0]):
+        raise OutsideDomain("log1p of almost -1 or less")
+    if op == "pow" and arguments[0] <= _margin(weights[0]):
+        exponent = node.children[1]
+        if exponent.varying or not exponent.exact:
+            raise OutsideDomain("power of a non-positive base")
+
+
+def _side(node: Node, arguments: list[mpmath.mpf], weights: list[float]) -> bool | None:
+    """Which side of a kink or a pole a gate is on (OutsideDomain when too close to a kink).
+
+    Finite differences across a kink or a pole (1/x with steps either side of 0) mean nothing.
+    """
+    op = node.op
+    if op in ("relu", "abs"):
+        distance, weight = arguments[0], weights[0]
+    elif op in ("max", "min"):
+        distance, weight = arguments[0] - arguments[1], weights[0] + weights[1]
+    elif op == "div":
+        return bool(arguments[1] > 0)
+    elif op == "pow":
+        return bool(arguments[0] > 0)
+    elif op == "tan":
+        return bool(mpmath.cos(arguments[0]) > 0)
+    else:
+        return None
+    if abs(distance) <= max(KINK_MARGIN, DOMAIN_MARGIN * weight):
+        raise OutsideDomain(f"near the kink of {node.op}")
+    return bool(distance > 0)
+
+
+def _sympy_reference(program: GeneratedProgram) -> Any:
+    """SymPy's value and derivatives of the whole program, as one mpmath function."""
+    symbols = [program.symbols[name] for name in program.inputs]
+    try:
+        results = [program.expr, *(sp.diff(program.expr, symbol) for symbol in symbols)]
+        if any(result.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for result in results):
+            raise OutsideDomain("SymPy finds the program undefined or infinite everywhere")
+        return _lambdify(symbols, results), [result == 0 for result in results]
+    except (ArithmeticError, ValueError, TypeError, NotImplementedError) as error:
+        raise OutsideDomain("SymPy cannot differentiate the program") from error
+
+
+def _evaluate_reference(reference: Any, coordinates: list[float]) -> list[float]:
+    """SymPy's value and derivatives at a point, to about 12 digits.
+
+    mpmath works at a fixed precision, and a formula such as log(1 + e^-63), or e^y - 1 at
+    y = 1e-243, cancels many digits away; so the precision starts above what the smallest
+    coordinate needs and grows until two evaluations agree.  A zero that is not SymPy's exact 0
+    may be such a cancellation: it must survive 450 more digits.
+    """
+    function, exact_zeros = reference
+    tiny = [-mpmath.log10(abs(value)) for value in coordinates if value]
+    start = DIGITS + int(max(0, *tiny)) if tiny else DIGITS
+    previous: list[mpmath.mpf] | None = None
+    ladder = [start + extra for extra in (0, DIGITS, 3 * DIGITS, 7 * DIGITS, 15 * DIGITS)]
+    for digits in ladder:
+        with mpmath.workdps(digits):
+            try:
+                results = function(*(mpmath.mpf(value) for value in coordinates))
+            except (ArithmeticError, ValueError, TypeError) as error:
+                raise OutsideDomain("SymPy's expression cannot be evaluated") from error
+            results = [_real(result) for result in results]
+            settled = previous is not None and all(
+                abs(result - before) <= 1e-13 * abs(result)
+                for result, before in zip(results, previous, strict=True)
+            )
+            doubtful = any(
+                not result and not exact for result, exact in zip(results, exact_zeros, strict=True)
+            )
+            if settled and (digits == ladder[-1] or not doubtful):
+                return [float(result) for result in results]
+        previous = results
+    raise OutsideDomain("SymPy's value does not settle as the precision grows")
+
+
+# ---------------------------------------------------------------------------------------------
+# Property: compiled value and gradients agree with SymPy and with finite differences.
+
+COORDINATE = st.floats(-4.0, 4.0, allow_nan=False, allow_infinity=False)
+POINTS = st.lists(st.lists(COORDINATE, min_size=4, max_size=4), min_size=3, max_size=3)
+
+
+def _close(actual: float, expected: float, tolerance: float) -> bool:
+    return abs(actual - expected) <= tolerance
+
+
+def check_against_references(program: GeneratedProgram, points: list[list[float]]) -> None:
+    """Compare both compilations (stable rewrites on and off) with the references."""
+    functions = [symbackprop.compile(program.text, rewrite=rewrite) for rewrite in (True, False)]
+    for function in functions:
+        assert function.inputs == program.inputs
+        assert function.wrt == program.inputs
+    nodes = program.nodes()
+    try:
+        reference = _sympy_reference(program)
+    except OutsideDomain:
+        assume(False)
+    checked = 0
+    for coordinates in points:
+        coordinates = coordinates[: len(program.inputs)]
+        point = dict(zip(program.inputs, coordinates, strict=True))
+        try:
+            analysis = _analyze(nodes, point, gradients=True)
+            expected_value, *expected_gradient = _evaluate_reference(reference, coordinates)
+        except OutsideDomain:
+            continue
+        checked += 1
+        output = program.output
+        if DEBUG:
+            for name, expected in zip(program.inputs, expected_gradient, strict=True):
+                mine = float(analysis.gradient[output].get(name, 0))
+                floor = analysis.gradient_floor[output].get(name, 0.0)
+                assert abs(mine - expected) <= 1e-9 * abs(expected) + 1e-13 * floor, (
+                    "test bug",
+                    name,
+                    mine,
+                    expected,
+                )
+        for function in functions:
+            # Inside the domain: the compiled function must not raise.
+            value, gradient = function(*coordinates)
+            tolerance = RTOL * abs(expected_value) + ROUNDOFF * analysis.magnitude[output]
+            assert _close(value, expected_value, tolerance + UNDERFLOW), (
+                f"value at {point}: compiled {value!r}, SymPy {expected_value!r}"
+            )
+            assert list(gradient) == list(program.inputs)
+            for name, expected in zip(program.inputs, expected_gradient, strict=True):
+                floor = analysis.gradient_floor[output].get(name, 0.0)
+                tolerance = RTOL * abs(expected) + ROUNDOFF * floor + UNDERFLOW
+                assert _close(gradient[name], expected, tolerance), (
+                    f"d/d{name} at {point}: compiled {gradient[name]!r}, SymPy {expected!r}"
+                )
+            _check_finite_differences(function, program, nodes, point, analysis, gradient)
+    assume(checked > 0)
+
+
+def _check_finite_differences(
+    function: Any,
+    program: GeneratedProgram,
+    nodes: list[Node],
+    point: dict[str, float],
+    analysis: _Analysis,
+    gradient: dict[str, float],
+) -> None:
+    """Centered differences with steps h and 2h; the difference of the two bounds truncation."""
+    for name in program.inputs:
+        step = 1e-5 * max(1.0, abs(point[name]))
+        slopes = []
+        magnitude = analysis.magnitude[program.output]
+        for multiple in (1, 2):
+            above = {**point, name: point[name] + multiple * step}
+            below = {**point, name: point[name] - multiple * step}
+            try:
+                for shifted in (above, below):
+                    nearby = _analyze(nodes, shifted, gradients=False)
+                    if nearby.sides != analysis.sides:
+                        return  # a kink or a pole in between: no difference quotient applies
+                    magnitude = max(magnitude, nearby.magnitude[program.output])
+            except OutsideDomain:
+                return  # the steps leave the domain
+            rise = function.value(**above) - function.value(**below)
+            slopes.append(rise / (above[name] - below[name]))
+        near, far = slopes
+        roundoff = 1e-12 * magnitude / step + UNDERFLOW
+        tolerance = FD_RTOL * max(abs(gradient[name]), abs(near)) + 3 * abs(near - far) + roundoff
+        assert _close(gradient[name], near, tolerance), (
+            f"d/d{name} at {point}: compiled {gradient[name]!r}, finite differences {near!r} "
+            f"(step {step}: {far!r} with twice the step)"
+        )
+
+
+@SYMPY_DEFAULT
+@given(programs(), POINTS)
+def test_compiled_gradient_matches_sympy_and_finite_differences(
+    program: GeneratedProgram, points: list[list[float]]
+) -> None:
+    check_against_references(program, points)
+
+
+@pytest.mark.slow
+@SYMPY_SLOW
+@given(programs(), POINTS)
+def test_compiled_gradient_matches_sympy_and_finite_differences_slow(
+    program: GeneratedProgram, points: list[list[float]]
+) -> None:
+    check_against_references(program, points)
+
+
+def test_generator_covers_every_function() -> None:
+    """The program strategy calls every callable scalar gate of the registry, with its arity.
+
+    Array gates (those that declare an output `shape`: reductions, `dot`, `pick` ...) take
+    arrays and are outside the scalar language the strategy generates.
+    """
+    scalar = {
+        name: gate for name, gate in FUNCTIONS.items() if getattr(gate, "shape", None) is None
+    }
+    assert frozenset(scalar) == CALLABLE
+    for name, gate in scalar.items():
+        assert gate.arity == (1 if name in UNARY_SYMPY else 2), name
+        assert gate.variadic == (name in ("max", "min")), name
+
+
+# ---------------------------------------------------------------------------------------------
+# Property: to_text round-trips to the same gate graph.
+
+
+def check_round_trip(program: GeneratedProgram) -> None:
+    text = program.text
+    canonical = to_text(text)
+    assert format_graph(lower(parse(canonical))) == format_graph(lower(parse(text))), canonical
+    assert to_text(canonical) == canonical
+
+
+@DEFAULT
+@given(programs(with_sympy=False))
+def test_to_text_round_trips_to_the_same_graph(program: GeneratedProgram) -> None:
+    check_round_trip(program)
+
+
+@pytest.mark.slow
+@SLOW
+@given(programs(with_sympy=False))
+def test_to_text_round_trips_to_the_same_graph_slow(program: GeneratedProgram) -> None:
+    check_round_trip(program)
+
+
+# ---------------------------------------------------------------------------------------------
+# Property (fuzz): compile succeeds or raises SymbackpropError, on any text.
+
+HANG_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Fail, rather than hang, when the body runs longer than `seconds` (SIGALRM)."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def compiles_or_rejects(text: str) -> None:
+    with time_limit(HANG_SECONDS):
+        try:
+            function = symbackprop.compile(text)
+        except SymbackpropError:
+            return
+        point = {name: 0.5 for name in function.inputs}
+        try:
+            value = function.value(**point)
+        except SymbackpropError:
+            pass
+        else:
+            assert isinstance(value, float)
+        try:
+            value, gradient = function(**point)
+        except SymbackpropError:
+            pass
+        else:
+            assert isinstance(value, float)
+            assert list(gradient) == list(function.inputs)
+
+
+FUZZ_SOURCES = {
+    "text": st.text(),
+    "token soup": token_soups(),
+    "truncation": truncations(),
+    "mutation": mutations(),
+    "deep nesting": deep_nestings(),
+}
+
+
+@DEFAULT
+@given(st.data())
+@pytest.mark.parametrize("source", sorted(FUZZ_SOURCES))
+def test_compile_succeeds_or_raises_symbackprop_error(source: str, data: st.DataObject) -> None:
+    compiles_or_rejects(data.draw(FUZZ_SOURCES[source], label=source))
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.data())
+@pytest.mark.parametrize("source", sorted(FUZZ_SOURCES))
+def test_compile_succeeds_or_raises_symbackprop_error_slow(
+    source: str, data: st.DataObject
+) -> None:
+    compiles_or_rejects(data.draw(FUZZ_SOURCES[source], label=source))
+
+
+def test_evaluation_error_is_a_symbackprop_error() -> None:
+    """The fuzz property's 'or raises SymbackpropError' includes float-mode math errors."""
+    assert issubclass(EvaluationError, SymbackpropError)
+    with pytest.raises(EvaluationError):
+        symbackprop.compile("log(x)").value(x=-1.0)
