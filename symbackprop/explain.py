@@ -147,7 +147,7 @@ class Derivation:
         lines += ["", f"Backward pass, from ∂{self.output}/∂{self.output} = 1"]
         for item in self.backward:
             if isinstance(item, FanOut):
-                terms = " + ".join(_parenthesized(self.number(part)) for part in item.parts)
+                terms = self._sum_text(item)
                 lines.append(
                     f"  {item.name} feeds {len(item.parts)} gates: gradients add: "
                     f"∂{self.output}/∂{item.name} = {terms} = {gradient(item.total)}"
@@ -205,6 +205,10 @@ class Derivation:
             else:
                 lines.append(f"{' ' * len(left)} = {part}")
         return "\n".join(lines)
+
+    def _sum_text(self, item: FanOut) -> str:
+        """A fan-out's parts as a sum: `8 + (-6)`."""
+        return " + ".join(_parenthesized(self.number(part)) for part in item.parts)
 
     def number(self, value: Any) -> str:
         """A value as the derivation prints it: `digits` significant digits, whole numbers bare;
@@ -284,7 +288,7 @@ class Derivation:
         lines += ["", f"Backward pass, from ∂{self.output}/∂{self.output} = 1:", ""]
         for item in self.backward:
             if isinstance(item, FanOut):
-                terms = " + ".join(_parenthesized(self.number(part)) for part in item.parts)
+                terms = self._sum_text(item)
                 lines.append(
                     f"- `{item.name}` feeds {len(item.parts)} gates, so its gradients add: "
                     f"{terms} = **{self.number(item.total)}**"
@@ -311,7 +315,7 @@ class Derivation:
             lines.append(rf"{_latex_name(step.name)} &= {formula}{self.number(step.value)} \\")
         for item in self.backward:
             if isinstance(item, FanOut):
-                terms = " + ".join(_parenthesized(self.number(part)) for part in item.parts)
+                terms = self._sum_text(item)
                 lines.append(
                     rf"{partial(self.output, item.name)} &= {terms} = {self.number(item.total)} \\"
                 )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +33,7 @@ from .errors import SymbackpropError
 Params = dict[str, Any]
 
 
-class Optimizer:
+class Optimizer(ABC):
     """The common part: checking the dicts, turning values into floats or float arrays.
 
     Subclasses implement `_update(name, x, g)`, which returns the new value of one parameter and
@@ -62,8 +63,9 @@ class Optimizer:
         for attribute in self._state:
             getattr(self, attribute).clear()
 
+    @abstractmethod
     def _update(self, name: str, x: Any, g: Any) -> Any:
-        raise NotImplementedError
+        """One parameter's new value from its value `x` and gradient `g` (the update rule)."""
 
     def _gradient(self, name: str, x: Any, grads: Mapping[str, Any]) -> Any:
         if name not in grads:
