@@ -13,10 +13,12 @@ The token-level strategies (`token_soups`, `truncations`, `mutations`) feed the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
 import sympy as sp
 from hypothesis import strategies as st
 
@@ -138,6 +140,7 @@ class Node:
     expr: Any = None
     varying: bool = False
     exact: bool = False
+    number: Any = None  # a constant's value (mpmath, 20 digits); None if undefined or huge
 
 
 @dataclass
@@ -178,6 +181,38 @@ class GeneratedProgram:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """What hypothesis prints for a falsifying example: the text and the SymPy meaning."""
         printer.text(repr(self))
+
+
+HUGE = 1e30
+
+
+def _number(value: Any) -> Any:
+    """A SymPy number (a Rational, pi or E) as an mpmath number."""
+    with mpmath.workdps(20):
+        return mpmath.mpmathify(str(sp.N(value, 25)))
+
+
+@functools.cache
+def _gate_number_function(op: str) -> Callable[..., Any]:
+    arity = 1 if op in UNARY_SYMPY or op == "neg" else 2
+    args = sp.symbols(f"a0:{arity}", real=True)
+    return sp.lambdify(args, GATE_SYMPY[op](*args), "mpmath")
+
+
+def _constant_number(op: str, children: tuple[Node, ...]) -> Any:
+    """The value of a gate of constants, from its SymPy form; None if undefined or huge."""
+    if any(child.number is None for child in children):
+        return None
+    with mpmath.workdps(20):
+        try:
+            number = mpmath.mpmathify(
+                _gate_number_function(op)(*(child.number for child in children))
+            )
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+        if not isinstance(number, mpmath.mpf) or not mpmath.isfinite(number):
+            return None
+        return number if abs(number) <= HUGE else None
 
 
 @dataclass
@@ -295,22 +330,26 @@ class _Generator:
     # -- nodes -----------------------------------------------------------------------------
 
     def gate(self, op: str, *children: Node) -> Node:
-        expr = None
-        if self.with_sympy:
+        varying = any(child.varying for child in children)
+        if not self.with_sympy:
+            return Node(op, tuple(children), varying=varying)
+        number = None if varying else _constant_number(op, children)
+        if not varying and number is None:
+            # A constant that is undefined, not real or huge (exp(exp(exp(6)))): no point of
+            # the program is comparable, and SymPy could spend minutes on its digits.
+            expr = sp.nan
+        else:
             try:
                 expr = GATE_SYMPY[op](*(child.expr for child in children))
             except (ArithmeticError, ValueError, TypeError, NotImplementedError):
-                # Max(1 + I*pi, x) is not comparable; 0**-1 can raise; no meaning either way
-                expr = sp.nan
-        varying = any(child.varying for child in children)
+                expr = sp.nan  # Max(1 + I*pi, x) is not comparable: no meaning
         exact = (
-            not varying
+            number is not None
             and op in ("add", "sub", "mul", "neg")
             and all(child.exact for child in children)
+            and abs(number) < 2**50
         )
-        if exact and self.with_sympy:
-            exact = abs(expr) < 2**50
-        return Node(op, tuple(children), expr=expr, varying=varying, exact=exact)
+        return Node(op, tuple(children), expr=expr, varying=varying, exact=exact, number=number)
 
     # -- text ------------------------------------------------------------------------------
 
@@ -337,11 +376,14 @@ class _Generator:
             return Piece(name, ATOM, self.bound[name], ())
         if kind == "constant":
             name = draw(st.sampled_from(sorted(CONSTANTS)))
-            node = Node("const", name=name, expr=CONSTANT_SYMPY[name] if self.with_sympy else None)
+            node = Node("const", name=name)
+            if self.with_sympy:
+                node.expr, node.number = CONSTANT_SYMPY[name], _number(CONSTANT_SYMPY[name])
             return Piece(name, ATOM, node, ())
         text, value = draw(literals())
-        integral = value.q == 1
-        node = Node("const", name=text, expr=value if self.with_sympy else None, exact=integral)
+        node = Node("const", name=text, exact=value.q == 1)
+        if self.with_sympy:
+            node.expr, node.number = value, _number(value)
         return Piece(text, ATOM, node, ())
 
     def expression(self, depth: int, inside: bool) -> Piece:
@@ -409,7 +451,9 @@ class _Generator:
     def one(self) -> Piece:
         """The number 1 in one of its spellings."""
         text = self.draw(st.sampled_from(["1", "1.", "1.0", "1e0", "10E-1", ".1e+1"]))
-        node = Node("const", name=text, expr=sp.Integer(1) if self.with_sympy else None, exact=True)
+        node = Node("const", name=text, exact=True)
+        if self.with_sympy:
+            node.expr, node.number = sp.Integer(1), _number(sp.Integer(1))
         return Piece(text, ATOM, node, ())
 
     # -- kinds -----------------------------------------------------------------------------

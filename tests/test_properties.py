@@ -51,6 +51,7 @@ from strategies import (
     token_soups,
     truncations,
 )
+from sympy.printing.pycode import MpmathPrinter
 
 import symbackprop
 from symbackprop import EvaluationError, SymbackpropError, format_graph, lower, parse, to_text
@@ -114,6 +115,17 @@ def _magnitude(value: Any, weight: float) -> float:
 # looks for periods of trigonometric conditions); an opaque function prints as a plain call.
 _STEP = sp.Function("step_")
 MPMATH = [{"step_": lambda t: mpmath.mpf(1 if t > 0 else 0.5 if t == 0 else 0)}, "mpmath"]
+# lambdify's own printer settings, but terms left unordered: ordering evaluates numeric terms,
+# which for exp(exp(400)) takes SymPy minutes.
+_PRINTER = MpmathPrinter(
+    {
+        "fully_qualified_modules": False,
+        "inline": True,
+        "allow_unknown_functions": True,
+        "user_functions": {},
+        "order": "none",
+    }
+)
 
 
 def _lambdify(arguments: list[Any], results: Any) -> Any:
@@ -124,7 +136,7 @@ def _lambdify(arguments: list[Any], results: Any) -> Any:
             return [plain(item) for item in expression]
         return sp.sympify(expression).replace(sp.Heaviside, lambda t, *rest: _STEP(t))
 
-    return sp.lambdify(arguments, plain(results), modules=MPMATH)
+    return sp.lambdify(arguments, plain(results), modules=MPMATH, printer=_PRINTER)
 
 
 @functools.cache
