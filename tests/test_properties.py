@@ -12,16 +12,20 @@ Each property runs 300 derandomized examples by default and 10,000 random ones i
 `@pytest.mark.slow` twin (`python -m pytest -m slow tests/test_properties.py`).
 
 How the SymPy property decides what to compare.  For each point, every node of the program
-(unused bindings included) is evaluated with mpmath at 30 digits from the SymPy form of its gate,
-together with the gate's local partial derivatives (SymPy's `diff`).  A point is skipped when any
-node or needed partial is not a finite real number, is huge, lies within float rounding of a
-domain boundary (`log`, `sqrt`, `log1p`, division, a power of a non-positive base), or lies within
-1e-3 of a kink of relu, abs, max or min.  Inside the domain the compiled function must not raise.
-The tolerance is 1e-6 relative plus an absolute floor from a first-order bound on float
-roundoff: for a value, 1e-11·Σ |node|·|∂output/∂node|-like magnitudes (`_Analysis.magnitude`);
-for a gradient, the same bound propagated through the chain rule (`_Analysis.gradient_floor`).
-Finite differences get 1e-4 relative plus their own truncation estimate (the difference between
-steps h and 2h) and roundoff floor.
+(unused bindings included) is evaluated with mpmath from the SymPy form of its gate, with the
+gate's local partial derivatives (SymPy's `diff`).  A point is skipped when any node or needed
+partial is not a finite real number or is huge, when it lies within float rounding of a domain
+boundary (`log`, `sqrt`, `log1p`, division, a power of a non-positive base), or within 1e-3 of a
+kink of relu, abs, max or min.  Inside that domain the compiled function must not raise.  The
+reference is SymPy's value and `diff` of the whole program, evaluated with mpmath at a precision
+raised until it settles.  The tolerance is 1e-6 relative plus an absolute floor from a
+first-order bound on float roundoff, propagated node by node (`_Analysis.magnitude` for the
+value, `_Analysis.gradient_floor` for each gradient); so cancellation (x + 1e10 - 1e10) or an
+ill-conditioned gate (sin of 1e8) widens the tolerance only as much as floats need.  Finite
+differences take steps h/2, h and 2h: the compiled gradient must agree with the h quotient to
+1e-4 relative plus three times the spread of the three quotients (truncation) plus roundoff;
+where the quotients disagree by more than 1%, or a kink or pole lies between the points,
+differences say nothing and are not compared.
 """
 
 from __future__ import annotations
@@ -87,7 +91,6 @@ KINK_MARGIN = 1e-3
 DOMAIN_MARGIN = 1e-9  # relative to a node's roundoff magnitude
 ROUNDOFF = 1e-11  # absolute floor per unit of roundoff magnitude (≈ 5·10⁴ ulps)
 RTOL = 1e-6
-DEBUG = True
 FD_RTOL = 1e-4
 UNDERFLOW = 1e-300  # absolute floor: below it floats are subnormal or underflow to zero
 
@@ -208,8 +211,16 @@ def _analyze(nodes: Sequence[Node], point: dict[str, float], gradients: bool) ->
                     partials.append(partial)
                 else:
                     partials.append(None)
+            # first order: |∂gate/∂child|·error(child); second order, for a partial that
+            # vanishes at the exact point but not at the rounded one (q·q with q = sin(pi)):
+            # |∂²gate/∂child∂other|·error(other)·error(child), errors taken as ROUNDOFF·weight
             magnitude[node] = float(abs(value)) + sum(
                 _magnitude(first, weight) for first, weight in zip(firsts, weights, strict=True)
+            )
+            magnitude[node] += sum(
+                _magnitude(second, ROUNDOFF * weight * other)
+                for row, weight in zip(seconds, weights, strict=True)
+                for second, other in zip(row, weights, strict=True)
             )
             side = _side(node, arguments, weights)
             if side is not None:
@@ -359,16 +370,6 @@ def check_against_references(program: GeneratedProgram, points: list[list[float]
             continue
         checked += 1
         output = program.output
-        if DEBUG:
-            for name, expected in zip(program.inputs, expected_gradient, strict=True):
-                mine = float(analysis.gradient[output].get(name, 0))
-                floor = analysis.gradient_floor[output].get(name, 0.0)
-                assert abs(mine - expected) <= 1e-9 * abs(expected) + 1e-13 * floor, (
-                    "test bug",
-                    name,
-                    mine,
-                    expected,
-                )
         for function in functions:
             # Inside the domain: the compiled function must not raise.
             value, gradient = function(*coordinates)
@@ -395,31 +396,59 @@ def _check_finite_differences(
     analysis: _Analysis,
     gradient: dict[str, float],
 ) -> None:
-    """Centered differences with steps h and 2h; the difference of the two bounds truncation."""
+    """Centered differences with steps h/2, h and 2h, compared where they are trustworthy.
+
+    Their spread bounds the truncation error.  Where they disagree by more than 1% the function
+    turns too fast for these steps (cos(e^25 + x) at h = 1e-5) and nothing is compared: a
+    chance agreement of three unresolved quotients is unlikely, of two it is not.
+    """
     for name in program.inputs:
         step = 1e-5 * max(1.0, abs(point[name]))
-        slopes = []
-        magnitude = analysis.magnitude[program.output]
-        for multiple in (1, 2):
-            above = {**point, name: point[name] + multiple * step}
-            below = {**point, name: point[name] - multiple * step}
-            try:
-                for shifted in (above, below):
-                    nearby = _analyze(nodes, shifted, gradients=False)
-                    if nearby.sides != analysis.sides:
-                        return  # a kink or a pole in between: no difference quotient applies
-                    magnitude = max(magnitude, nearby.magnitude[program.output])
-            except OutsideDomain:
-                return  # the steps leave the domain
-            rise = function.value(**above) - function.value(**below)
-            slopes.append(rise / (above[name] - below[name]))
-        near, far = slopes
-        roundoff = 1e-12 * magnitude / step + UNDERFLOW
-        tolerance = FD_RTOL * max(abs(gradient[name]), abs(near)) + 3 * abs(near - far) + roundoff
-        assert _close(gradient[name], near, tolerance), (
-            f"d/d{name} at {point}: compiled {gradient[name]!r}, finite differences {near!r} "
-            f"(step {step}: {far!r} with twice the step)"
+        quotients = _difference_quotients(function, program, nodes, point, analysis, name, step)
+        if quotients is None:
+            continue
+        slopes, magnitude = quotients
+        spread = max(slopes) - min(slopes)
+        if spread > 1e-2 * max(abs(slope) for slope in slopes):
+            continue
+        slope = slopes[1]
+        roundoff = 1e-12 * magnitude / (step / 2) + UNDERFLOW
+        tolerance = FD_RTOL * max(abs(gradient[name]), abs(slope)) + 3 * spread + roundoff
+        assert _close(gradient[name], slope, tolerance), (
+            f"d/d{name} at {point}: compiled {gradient[name]!r}, finite differences {slope!r} "
+            f"(steps {step / 2}, {step}, {2 * step} give {slopes})"
         )
+
+
+def _difference_quotients(
+    function: Any,
+    program: GeneratedProgram,
+    nodes: list[Node],
+    point: dict[str, float],
+    analysis: _Analysis,
+    name: str,
+    step: float,
+) -> tuple[list[float], float] | None:
+    """(f(x+kh) − f(x−kh)) / 2kh for k = 1/2, 1, 2, and the largest roundoff magnitude.
+
+    None when a step leaves the domain or crosses a kink or a pole.
+    """
+    slopes = []
+    magnitude = analysis.magnitude[program.output]
+    for multiple in (0.5, 1, 2):
+        above = {**point, name: point[name] + multiple * step}
+        below = {**point, name: point[name] - multiple * step}
+        try:
+            for shifted in (above, below):
+                nearby = _analyze(nodes, shifted, gradients=False)
+                if nearby.sides != analysis.sides:
+                    return None
+                magnitude = max(magnitude, nearby.magnitude[program.output])
+        except OutsideDomain:
+            return None
+        rise = function.value(**above) - function.value(**below)
+        slopes.append(rise / (above[name] - below[name]))
+    return slopes, magnitude
 
 
 @SYMPY_DEFAULT
