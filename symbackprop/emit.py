@@ -13,7 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backprop import Accumulate, Backward, Compute
-from .gates import ATOM_PRECEDENCE, GATES, Call, Conditional, Form, Infix, Prefix, Suffix
+from .gates import (
+    ATOM_PRECEDENCE,
+    GATES,
+    Call,
+    Conditional,
+    Form,
+    Infix,
+    Prefix,
+    Staged,
+    Suffix,
+)
 from .graph import CONSTANT, GRADIENT, INPUT, UPSTREAM, Node, format_constant
 from .naming import Namer, python_names
 from .syntax import Span
@@ -67,10 +77,7 @@ def emit(backward: Backward, mode: str) -> Module:
         # f = q * z
         dq = z
         dz = q
-        # q = x + y
-        dx = dq
-        dy = dq
-        return f, {"x": dx, "y": dy, "z": dz}
+        return f, {"x": dq, "y": dq, "z": dz}
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -93,14 +100,20 @@ class _Emitter:
             "nan",
         }
         used = {GATES[node.op] for node in self.nodes if node.op in GATES}
-        reserved |= {_form(gate, mode).function for gate in used if _is_call(gate, mode)}
+        for gate in used:
+            form = _form(gate, mode)
+            if isinstance(form, Staged):
+                reserved |= {name for _, name in form.imports}
+            elif _is_call(gate, mode):
+                reserved.add(form.function)
         self.inputs = backward.graph.input_nodes()
         self.gradient_nodes = {
             node.args[0]: index for index, node in enumerate(self.nodes) if node.op == GRADIENT
         }
         self.merged = self._merged_contributions()
+        self.passed_on = self._passed_on_gradients()
         self.namer = Namer(reserved)
-        self.names = python_names(self.nodes, self.namer, self.merged)
+        self.names = python_names(self.nodes, self.namer, {**self.merged, **self.passed_on})
 
     # -- module --------------------------------------------------------------------------
 
@@ -170,24 +183,32 @@ class _Emitter:
             if node.rewrite_of is not None:
                 naive = printable(" ".join(node.rewrite_of.split()))
                 lines.append((f"# {naive}, computed stably as {node.op}", None))
-            lines.append((f"{self.names[index]} = {self._expression(node)}", node.span))
+            lines += [(line, node.span) for line in self._assignment(index)]
         return lines
 
     def _backward_lines(self) -> list[tuple[str, Span | None]]:
+        """The backward block, a comment naming each forward line before its statements.
+
+        A gate that only passed its gradient on (an add) has no statements left: no comment.
+        """
         lines: list[tuple[str, Span | None]] = []
+        group: list[tuple[str, Span | None]] = []
         current_origin = None
         for statement in self.backward.statements:
             if statement.origin != current_origin:
+                lines += group if len(group) > 1 else []
                 current_origin = statement.origin
                 origin = self.nodes[current_origin]
-                lines.append((f"# {self.names[current_origin]} = {self._expression(origin)}", None))
+                group = [(f"# {self.names[current_origin]} = {self._expression(origin)}", None)]
             span = self.nodes[statement.origin].span
             if isinstance(statement, Compute):
-                name = self.names[statement.node]
-                lines.append((f"{name} = {self._expression(self.nodes[statement.node])}", span))
-            elif statement.contribution not in self.merged:
-                lines.append((self._accumulate(statement), span))
-        return lines
+                group += [(line, span) for line in self._assignment(statement.node)]
+            elif (
+                statement.contribution not in self.merged
+                and self.gradient_nodes[statement.target] not in self.passed_on
+            ):
+                group.append((self._accumulate(statement), span))
+        return lines + (group if len(group) > 1 else [])
 
     def _accumulate(self, statement: Accumulate) -> str:
         gradient = self.names[self.gradient_nodes[statement.target]]
@@ -265,6 +286,24 @@ class _Emitter:
                 merged[statement.contribution] = self.gradient_nodes[statement.target]
         return merged
 
+    def _passed_on_gradients(self) -> dict[int, int]:
+        """Gradients that are another gradient unchanged take its name: no `dq = dz` copies.
+
+        The add gate distributes its upstream gradient as it is; an expert's staged code uses
+        that variable where it is needed instead of copying it into one per input.  Only a
+        gradient with that single contribution qualifies.  Chains resolve to the first name.
+        """
+        terms: dict[int, list[int]] = {}
+        for statement in self.backward.statements:
+            if isinstance(statement, Accumulate):
+                terms.setdefault(statement.target, []).append(statement.contribution)
+        passed_on: dict[int, int] = {}
+        for target, contributions in terms.items():
+            [contribution, *others] = contributions
+            if not others and self.nodes[contribution].op in (GRADIENT, UPSTREAM):
+                passed_on[self.gradient_nodes[target]] = passed_on.get(contribution, contribution)
+        return passed_on
+
     def _operand(self, index: int) -> str:
         node = self.nodes[index]
         if node.op == CONSTANT:
@@ -276,8 +315,24 @@ class _Emitter:
             return text
         return self.names[index]
 
-    def _expression(self, node: Node) -> str:
+    def _assignment(self, index: int) -> list[str]:
+        """The line (or, for a staged form, the lines) that compute node `index`."""
+        node = self.nodes[index]
         form = _form(GATES[node.op], self.mode)
+        if not isinstance(form, Staged):
+            return [f"{self.names[index]} = {self._expression(node)}"]
+        self.imports.update(form.imports)
+        scratch = self.namer.numbered(form.imports[0][1] if form.imports else "t")
+        operands = [self._operand(argument) for argument in node.args]
+        return [
+            line.format(*operands, out=self.names[index], scratch=scratch) for line in form.lines
+        ]
+
+    def _expression(self, node: Node) -> str:
+        """The right-hand side computing `node` (a staged gate shows as its notation)."""
+        form = _form(GATES[node.op], self.mode)
+        if isinstance(form, Staged):
+            form = GATES[node.op].notation
         operands = [self._operand(argument) for argument in node.args]
         if isinstance(form, Infix):
             left = _parenthesize(operands[0], form.precedence, left_of_power=form.symbol == "**")

@@ -73,7 +73,21 @@ class Conditional:
     precedence: int = 1
 
 
-Form = Infix | Prefix | Suffix | Call | Conditional
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """Statements written out in place, where calling a helper would cost more than the work.
+
+    Float mode's sigmoid is one branch and two or three operations: a Python call to a helper
+    would take longer than computing it.  `lines` is a template: `{out}` is the result's name,
+    `{0}`, `{1}` ... the operands (names, never expressions), `{scratch}` a fresh temporary; it
+    may nest (`if`/`else`).  `imports` are the `(module, name)` pairs the lines use.
+    """
+
+    lines: tuple[str, ...]
+    imports: tuple[tuple[str, str], ...] = ()
+
+
+Form = Infix | Prefix | Suffix | Call | Conditional | Staged
 
 ATOM_PRECEDENCE = 16  # names, literals and calls never need parentheses
 
@@ -443,7 +457,16 @@ _GATE_LIST: tuple[Gate, ...] = (
         lambda sp, x: 1 / (1 + sp.exp(-x)),
         lambda ns, x, out, up: (1 - out) * out * up,
         "the sigmoid gate's local gradient is (1-σ)σ, from its own output σ",
-        float_form=_runtime("sigmoid"),
+        float_form=Staged(
+            (
+                "if {0} >= 0.0:",
+                "    {out} = 1.0 / (1.0 + exp(-{0}))",
+                "else:",
+                "    {scratch} = exp({0})",
+                "    {out} = {scratch} / (1.0 + {scratch})",
+            ),
+            imports=(("math", "exp"),),
+        ),
         array_form=_runtime("sigmoid_array"),
         evaluate=runtime.sigmoid,
         replaces=(("div", 1.0, ("add", 1.0, ("exp", ("neg", "t")))),),

@@ -29,10 +29,7 @@ def value_and_grad(x, y, z):
     # f = q * z
     dq = z
     dz = q
-    # q = x + y
-    dx = dq
-    dy = dq
-    return f, {"x": dx, "y": dy, "z": dz}
+    return f, {"x": dq, "y": dq, "z": dz}
 
 
 def value(x, y, z):
@@ -46,19 +43,13 @@ NEURON_BACKWARD = """\
     # f = sigmoid(dot)
     sub1 = 1.0 - f
     ddot = sub1 * f
-    # dot = add1 + w2
-    dadd1 = ddot
-    dw2 = ddot
-    # add1 = mul1 + mul2
-    dmul1 = dadd1
-    dmul2 = dadd1
     # mul2 = w1 * x1
-    dw1 = x1 * dmul2
-    dx1 = w1 * dmul2
+    dw1 = x1 * ddot
+    dx1 = w1 * ddot
     # mul1 = w0 * x0
-    dw0 = x0 * dmul1
-    dx0 = w0 * dmul1
-    return f, {"w0": dw0, "x0": dx0, "w1": dw1, "x1": dx1, "w2": dw2}
+    dw0 = x0 * ddot
+    dx0 = w0 * ddot
+    return f, {"w0": dw0, "x0": dx0, "w1": dw1, "x1": dx1, "w2": ddot}
 """
 
 CORPUS = [
@@ -86,8 +77,37 @@ def test_lecture_example_reads_like_staged_backprop():
 
 def test_sigmoid_gate_uses_its_own_output_as_in_the_lecture():
     source = sb.compile("dot = w0*x0 + w1*x1 + w2\nf = sigmoid(dot)\nf").source
-    assert "    f = sigmoid(dot)\n" in source
     assert NEURON_BACKWARD in source
+
+
+def test_float_sigmoid_is_written_out_stably_not_called():
+    """Both branches of the stable sigmoid in place: a helper call would cost more than them."""
+    source = sb.compile("dot = w0*x0 + w1*x1 + w2\nf = sigmoid(dot)\nf").source
+    staged = textwrap.dedent(
+        """\
+        if dot >= 0.0:
+            f = 1.0 / (1.0 + exp(-dot))
+        else:
+            exp1 = exp(dot)
+            f = exp1 / (1.0 + exp1)
+        """
+    )
+    assert textwrap.indent(staged, "    ") in source
+    assert "from math import exp\n" in source
+    assert "symbackprop" not in source.split("def ")[0].split("\n", 2)[2]  # no helper import
+
+
+def test_gradients_passed_on_unchanged_are_not_copied():
+    """The add gate hands its upstream gradient on as it is: no `dx = dq` lines, the name is used."""
+    source = sb.compile("(a + b) * c").source
+    assert lines_of(source) == [
+        "add1 = a + b",
+        "mul1 = add1 * c",
+        "dadd1 = c",
+        "dc = add1",
+        'return mul1, {"a": dadd1, "b": dadd1, "c": dc}',
+    ]
+    assert "# add1 = a + b" not in source  # nothing left to say under it
 
 
 def test_array_mode_sums_gradients_back_to_input_shapes():
@@ -119,6 +139,10 @@ def test_one_operation_a_line(text, mode):
     """Each assignment applies one gate to names and constants, as staged code does."""
     tree = ast.parse(sb.compile(text).source_for(mode))
     simple = (ast.Name, ast.Constant)
+    # A gate staged in place (float mode's sigmoid, an `if` block) is one gate's own code.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            node.body = node.orelse = []
     for node in ast.walk(tree):
         if not isinstance(node, (ast.Assign, ast.AugAssign)):
             continue
