@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from .gates import GATES
-from .graph import CONSTANT, GRADIENT, INPUT, Graph, GraphBuilder, Node
+from .graph import CONSTANT, GRADIENT, INPUT, Graph, GraphBuilder, Node, Ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,8 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
     seed = builder.upstream(output_shape) if upstream else builder.constant(1.0, output_shape or ())
     gradient: dict[int, int] = {graph.output: seed}
     contributions: dict[int, list[int]] = {}
-    received: set[int] = set()
+    created = builder.nodes  # the list the rules' nodes are appended to
+    namespace = builder.namespace
 
     for index in range(len(nodes) - 1, -1, -1):
         node = nodes[index]
@@ -105,29 +106,27 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
             terms = contributions[index]
             # A value whose whole gradient is one constant (an add gate's 1) passes that
             # constant on, so identities can fold it: `dx = y`, not `dq = 1.0; dx = y * dq`.
-            single_constant = len(terms) == 1 and builder.nodes[terms[0]].op == CONSTANT
+            single_constant = len(terms) == 1 and created[terms[0]].op == CONSTANT
             gradient[index] = terms[0] if single_constant else builder.gradient_of(index)
         gate = GATES[node.op]
-        upstream_ref = builder.ref(gradient[index])
-        operands = [builder.ref(argument) for argument in node.args]
+        operands = [Ref(builder, argument) for argument in node.args]
+        output = Ref(builder, index)
+        upstream_ref = Ref(builder, gradient[index])
         params = dict(node.params)
+        builder.default_span = node.span  # backward nodes point at the gate they differentiate
         for position, (argument, rule) in enumerate(zip(node.args, gate.rules, strict=True)):
             if not needed[argument] or rule is None:
                 continue
-            first_new = len(builder.nodes)
-            builder.default_span = node.span  # backward nodes point at the gate they differentiate
-            contribution = rule(
-                builder.namespace, *operands, builder.ref(index), upstream_ref, **params
-            )
+            first_new = len(created)
+            contribution = rule(namespace, *operands, output, upstream_ref, **params)
             contribution_node = _fit(builder, builder._node_of(contribution), nodes[argument])
-            for new in range(first_new, len(builder.nodes)):
-                if builder.nodes[new].op != CONSTANT:
+            for new in range(first_new, len(created)):
+                if created[new].op != CONSTANT:
                     statements.append(Compute(new, index))
-            first = argument not in received
-            contributions.setdefault(argument, []).append(contribution_node)
-            statements.append(Accumulate(argument, contribution_node, first, index))
+            terms = contributions.setdefault(argument, [])
+            statements.append(Accumulate(argument, contribution_node, not terms, index))
+            terms.append(contribution_node)
             steps.append(Step(index, position, argument, contribution_node))
-            received.add(argument)
 
     gradients = []
     input_nodes = graph.input_nodes()
@@ -135,7 +134,7 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
         input_node = input_nodes[name]
         if input_node == graph.output:
             gradients.append((name, gradient[graph.output]))
-        elif input_node in received:
+        elif input_node in contributions:
             gradients.append((name, builder.gradient_of(input_node)))
         else:
             gradients.append((name, builder.constant(0.0, nodes[input_node].shape or ())))

@@ -40,10 +40,19 @@ def rewrite(graph: Graph) -> Graph:
     sigmoid1 = sigmoid(mul1)
     output sigmoid1
     """
+    matches: dict[int, tuple[str, tuple[int, ...]]] = {}
+    for index, node in enumerate(graph.nodes):
+        match = _first_match(graph.nodes, index, _PATTERNS_BY_GATE.get(node.op, ()))
+        if match is not None:
+            matches[index] = match
+    if not matches:
+        # The graph was built by a `GraphBuilder` like the one below: copied, it would come
+        # back node for node.
+        return graph
     builder = GraphBuilder()
     renumbered: dict[int, int] = {}
     for index, node in enumerate(graph.nodes):
-        match = _first_match(graph.nodes, index)
+        match = matches.get(index)
         if match is None:
             new = _copy(builder, node, renumbered)
         else:
@@ -75,8 +84,10 @@ def _copy(builder: GraphBuilder, node: Node, renumbered: dict[int, int]) -> int:
     return builder.apply(node.op, arguments, node.span, **dict(node.params))
 
 
-def _first_match(nodes: tuple[Node, ...], index: int) -> tuple[str, tuple[int, ...]] | None:
-    for gate, pattern in _PATTERNS:
+def _first_match(
+    nodes: tuple[Node, ...], index: int, patterns: tuple[tuple[str, Pattern], ...]
+) -> tuple[str, tuple[int, ...]] | None:
+    for gate, pattern in patterns:
         bindings: dict[str, int] = {}
         if _matches(nodes, pattern, index, bindings):
             variables = _variables(pattern)
@@ -131,10 +142,15 @@ def _size(pattern: object) -> int:
     return 1 + sum(_size(operand) for operand in pattern[1:])
 
 
-# Larger patterns first, so log(1 + exp(t)) becomes softplus(t), not log1p(exp(t)).
-_PATTERNS: tuple[tuple[str, Pattern], ...] = tuple(
-    sorted(
-        ((gate.name, pattern) for gate in GATES.values() for pattern in gate.replaces),
-        key=lambda item: -_size(item[1]),
-    )
+def _by_gate(patterns: list[tuple[str, Pattern]]) -> dict[str, tuple[tuple[str, Pattern], ...]]:
+    """The patterns by the gate at their root (a node is only tried against its own gate's),
+    larger patterns first, so that log(1 + exp(t)) becomes softplus(t), not log1p(exp(t))."""
+    grouped: dict[str, list[tuple[str, Pattern]]] = {}
+    for gate, pattern in sorted(patterns, key=lambda item: -_size(item[1])):
+        grouped.setdefault(pattern[0], []).append((gate, pattern))
+    return {root: tuple(found) for root, found in grouped.items()}
+
+
+_PATTERNS_BY_GATE = _by_gate(
+    [(gate.name, pattern) for gate in GATES.values() for pattern in gate.replaces]
 )

@@ -123,17 +123,19 @@ def fold(
     5
     """
     results: list[Result] = []
-    stack: list[tuple[Expr, bool]] = [(expression, False)]
+    # The stack holds expressions to visit, and `(application,)` once its arguments are pushed.
+    stack: list[Expr | tuple[Apply]] = [expression]
     while stack:
-        current, children_done = stack.pop()
-        if not isinstance(current, Apply):
-            results.append(leaf(current))
-        elif not children_done:
-            stack.append((current, True))
-            stack.extend((argument, False) for argument in reversed(current.args))
-        else:
-            count = len(current.args)
+        current = stack.pop()
+        if isinstance(current, tuple):
+            (call,) = current
+            count = len(call.args)
             arguments = results[len(results) - count :]
             del results[len(results) - count :]
-            results.append(combine(current, arguments))
+            results.append(combine(call, arguments))
+        elif isinstance(current, Apply):
+            stack.append((current,))
+            stack.extend(reversed(current.args))
+        else:
+            results.append(leaf(current))
     return results[0]

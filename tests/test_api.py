@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import random
@@ -98,6 +99,31 @@ def test_compile_is_cached_by_text_and_options():
     first = sb.compile("sin(x) * y")
     assert sb.compile("sin(x) * y") is first
     assert sb.compile("sin(x) * y", wrt=["x"]) is not first
+
+
+def test_compiling_makes_no_reference_cycles():
+    # compile() pauses the cycle collector, which is only harmless while the stages free what
+    # they drop by reference counting alone.
+    sb.compile("exp(x)")  # builds the parser, once
+    gc.collect()
+    gc.disable()
+    try:
+        sb.compile("q = w*x + b; 1/(1 + exp(-q)) * q")  # with a rewrite, not yet cached
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_compile_leaves_the_cycle_collector_as_it_found_it():
+    assert gc.isenabled()
+    sb.compile("cos(x) * y")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        sb.compile("cos(x) * z")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_pickle_round_trip():

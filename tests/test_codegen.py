@@ -98,7 +98,7 @@ def test_float_sigmoid_is_written_out_stably_not_called():
 
 
 def test_gradients_passed_on_unchanged_are_not_copied():
-    """The add gate hands its upstream gradient on as it is: no `dx = dq` lines, the name is used."""
+    """The add gate hands its upstream gradient on unchanged: no `dx = dq` lines, its name."""
     source = sb.compile("(a + b) * c").source
     assert lines_of(source) == [
         "add1 = a + b",
@@ -279,3 +279,16 @@ def test_constants_are_folded_without_reassociating_floats():
         "add2 = add1 + 12.0",
         "output add2",
     ]
+
+
+def test_pruning_renumbers_nodes_keeping_every_other_field():
+    from dataclasses import fields, replace
+
+    from symbackprop.graph import Node, pruned
+    from symbackprop.syntax import Span
+
+    every_field = Node("sum", (1,), 2.0, "q", Span(0, 1, 1, 1), "x", (3,), (("axis", 0),))
+    assert len(fields(Node)) == 8, "a new field of Node must be copied by graph._rebuilt too"
+    nodes = [Node("const", value=5.0), Node("input", label="x"), every_field]
+    graph = pruned(nodes, 2, ("x",), "sum(x)")
+    assert graph.nodes == (nodes[1], replace(every_field, args=(0,)))
