@@ -281,6 +281,15 @@ def measure_once_each(
     return Timing(tuple(samples), 1)
 
 
+MEMORY_SLACK = 4096
+"""Bytes of Python objects (an arguments tuple, a result dict) a call may add to its arrays."""
+
+
+def memory_target(base_memory: int) -> Target:
+    """Peak memory no more than the baseline's arrays: within `MEMORY_SLACK` bytes of it."""
+    return Target("≤ hand-written (+4 kB)", 1.0 + MEMORY_SLACK / max(base_memory, 1))
+
+
 def peak_memory(call: Callable[[], object]) -> int:
     """Peak bytes allocated while `call()` runs, above what was allocated before (tracemalloc).
 

@@ -95,6 +95,7 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
     seed = builder.upstream(output_shape) if upstream else builder.constant(1.0, output_shape or ())
     gradient: dict[int, int] = {graph.output: seed}
     contributions: dict[int, list[int]] = {}
+    zeros: dict[int, int] = {}  # a constant 0 sent to a value, in case nothing else is
     created = builder.nodes  # the list the rules' nodes are appended to
     namespace = builder.namespace
 
@@ -103,7 +104,13 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
         if not needed[index] or node.op in (INPUT, CONSTANT):
             continue
         if index != graph.output:
-            terms = contributions[index]
+            terms = contributions.get(index)
+            if not terms:
+                # Every contribution was an exact 0 (a step gate's, as floor's), or the values
+                # it feeds had none: nothing flows back, and no line of code says `+= 0.0`.
+                zero = zeros.get(index)
+                gradient[index] = builder.constant(0.0, node.shape or ()) if zero is None else zero
+                continue
             # A value whose whole gradient is one constant (an add gate's 1) passes that
             # constant on, so identities can fold it: `dx = y`, not `dq = 1.0; dx = y * dq`.
             single_constant = len(terms) == 1 and created[terms[0]].op == CONSTANT
@@ -123,10 +130,14 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
             for new in range(first_new, len(created)):
                 if created[new].op != CONSTANT:
                     statements.append(Compute(new, index))
+            steps.append(Step(index, position, argument, contribution_node))
+            found = created[contribution_node]
+            if found.op == CONSTANT and found.value == 0.0:
+                zeros[argument] = contribution_node
+                continue
             terms = contributions.setdefault(argument, [])
             statements.append(Accumulate(argument, contribution_node, not terms, index))
             terms.append(contribution_node)
-            steps.append(Step(index, position, argument, contribution_node))
 
     gradients = []
     input_nodes = graph.input_nodes()

@@ -4,8 +4,9 @@ The compiled gradient is compared, at random points inside the formula's domain,
 independent references: SymPy's derivative of the formula, and centered finite differences — the
 lecture's numerical gradient, made centered.  Errors are CS231n's relative error
 |a − n| / max(|a|, |n|, floor).  Points are drawn where every gate is defined and finite, and away
-from the kinks of relu, abs, max and min (the registry says where they are), where no finite
-difference can agree with any one-sided slope.
+from the kinks and jumps of relu, abs, max, min, hypot, floor, sign, atan2 ... (the registry says
+where they are), where no finite difference can agree with any one-sided slope; so the
+derivative of a step (floor, sign) is 0 at every point drawn.
 """
 
 from __future__ import annotations
@@ -159,9 +160,25 @@ def _sympy_gradient(text: str, wrt: tuple[str, ...]) -> dict[str, Any]:
     expression = to_sympy(text)
     symbols = [sp.Symbol(name, real=True) for name in compile_text(text).inputs]
     return {
-        name: sp.lambdify(symbols, sp.diff(expression, sp.Symbol(name, real=True)), "numpy")
+        name: sp.lambdify(
+            symbols, _steps_flat(sp.diff(expression, sp.Symbol(name, real=True)), sp), "numpy"
+        )
         for name in wrt
     }
+
+
+def _steps_flat(derivative: Any, sp: Any) -> Any:
+    """A SymPy derivative with the derivatives of steps set to 0.
+
+    SymPy writes the derivative of sign (and so of `real_root`, cbrt's form) as a DiracDelta,
+    and leaves floor's and ceiling's unevaluated; none can be evaluated numerically.  All are 0
+    away from the steps, which is where `check` draws its points (the gates' kinks).
+    """
+    derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    return derivative.replace(
+        lambda part: isinstance(part, (sp.Derivative, sp.Subs)) and part.has(sp.floor, sp.ceiling),
+        lambda part: sp.S.Zero,
+    )
 
 
 def _points_in_domain(graph: Graph, rng: np.random.Generator, wanted: int) -> Any:

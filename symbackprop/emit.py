@@ -4,14 +4,20 @@ The module defines `value_and_grad(...)`, which runs the forward gates, then the
 in reverse order — a comment before each group names the forward line it differentiates — and
 returns the value and a dict of gradients; and `value(...)`, the forward pass alone.  Float mode
 computes with `math` on Python floats, array mode with NumPy ufuncs that broadcast.  Each gate is
-printed from its registry form, with parentheses only where precedence needs them.  Imports
-`backprop`, `gates`, `graph` and `naming`.
+printed from its registry form, with parentheses only where precedence needs them.  Array code
+for float64 inputs writes ufunc results into buffers that are no longer needed (`out=`), as an
+expert's staged NumPy does.  Imports `backprop`, `gates`, `graph`, `naming` and `runtime` (to
+see which helpers take `out=`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from dataclasses import dataclass, replace
 
+import numpy as np
+
+from . import runtime
 from .backprop import Accumulate, Backward, Compute
 from .gates import (
     ATOM_PRECEDENCE,
@@ -56,8 +62,34 @@ class Module:
     backward_lines: frozenset[int]
     output_shape: tuple[int, ...] | None = None
 
+    @property
+    def value_and_grad_source(self) -> str:
+        """The module up to `value()`: what a caller that wants gradients needs compiled."""
+        return self.source.split(f"\n\n\ndef {VALUE}(", 1)[0] + "\n"
 
-def emit(backward: Backward, mode: str) -> Module:
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One line of a function body, before array buffers are assigned.
+
+    `target` is the variable it assigns and `reads` the variables it uses (a comment has
+    neither).  `ufunc` is `(callee, operands)` when the line is one NumPy ufunc call that could
+    write into an existing buffer with `out=`, and `shape` its result's shape.  `fresh` says the
+    result is a new array; `aliases` that it may share memory with what it reads (`d = dq`, a
+    transpose), so neither may ever be overwritten.
+    """
+
+    text: str
+    span: Span | None
+    target: str | None = None
+    reads: tuple[str, ...] = ()
+    ufunc: tuple[str, tuple[str, ...]] | None = None
+    shape: tuple[int, ...] | None = None
+    fresh: bool = False
+    aliases: bool = False
+
+
+def emit(backward: Backward, mode: str, reuse_buffers: bool = False) -> Module:
     """The Python module computing `backward`'s value and gradients in `mode` (float or array).
 
     >>> from symbackprop.backprop import backprop
@@ -81,13 +113,14 @@ def emit(backward: Backward, mode: str) -> Module:
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    return _Emitter(backward, mode).module()
+    return _Emitter(backward, mode, reuse_buffers).module()
 
 
 class _Emitter:
-    def __init__(self, backward: Backward, mode: str) -> None:
+    def __init__(self, backward: Backward, mode: str, reuse_buffers: bool) -> None:
         self.backward = backward
         self.mode = mode
+        self.reuse_buffers = reuse_buffers
         self.nodes = backward.nodes
         self.imports: set[tuple[str, str]] = set()
         reserved = {
@@ -99,7 +132,7 @@ class _Emitter:
             "inf",
             "nan",
         }
-        used = {GATES[node.op] for node in self.nodes if node.op in GATES}
+        used = [GATES[op] for op in {node.op for node in self.nodes} if op in GATES]
         for gate in used:
             form = _form(gate, mode)
             if isinstance(form, Staged):
@@ -111,6 +144,15 @@ class _Emitter:
             node.args[0]: index for index, node in enumerate(self.nodes) if node.op == GRADIENT
         }
         self.merged = self._merged_contributions()
+        # Targets whose first two terms come from one gate (both inputs of `q * q`).
+        origins: dict[int, list[int]] = {}
+        for statement in backward.statements:
+            if isinstance(statement, Accumulate):
+                origins.setdefault(statement.target, []).append(statement.origin)
+        self.twice_from_one_gate = {
+            target for target, gates in origins.items() if gates[1:2] == gates[:1]
+        }
+        self.waiting: dict[int, int] = {}
         self.passed_on = self._passed_on_gradients()
         self.namer = Namer(reserved)
         self.names = python_names(self.nodes, self.namer, {**self.merged, **self.passed_on})
@@ -120,21 +162,15 @@ class _Emitter:
     def module(self) -> Module:
         graph = self.backward.graph
         parameters = tuple(self.names[self.inputs[name]] for name in graph.inputs)
+        upstream = [self.names[i] for i, node in enumerate(self.nodes) if node.op == UPSTREAM]
+        output = self._operand(graph.output)
         forward = self._forward_lines()
         backward = self._backward_lines()
-        returned = self._return_lines()
-        signature = ", ".join(parameters)
-        upstream = [i for i, node in enumerate(self.nodes) if node.op == UPSTREAM]
-        gradient_signature = ", ".join([self.names[i] for i in upstream] + list(parameters))
-
-        body: list[tuple[str, Span | None, bool]] = []
-        if forward:
-            body.append(("# forward pass", None, False))
-            body += [(text, span, False) for text, span in forward]
-        if backward:
-            body.append(("# backward pass", None, True))
-            body += [(text, span, True) for text, span in backward]
-        body += [(text, None, True) for text in returned]
+        returned = [self.names[node] for _, node in self.backward.gradients if node in self.names]
+        body = self._with_buffers(forward + backward, {output, *returned}, {*parameters, *upstream})
+        body += self._return_lines(body)
+        forward_only = self._with_buffers(forward, {output}, set(parameters))
+        forward_only = [*forward_only, _Line(f"return {output}", None)]
 
         header = [f"# Generated by symbackprop ({self.mode} mode) from:"]
         header += [f"#     {printable(line)}" for line in graph.source.strip().split("\n")]
@@ -144,19 +180,22 @@ class _Emitter:
         lines = list(header)
         line_spans: dict[int, Span] = {}
         backward_lines: set[int] = set()
-        lines.append(f"def {VALUE_AND_GRAD}({gradient_signature}):")
-        for text, span, is_backward in body:
-            lines.append("    " + text)
-            if span is not None:
-                line_spans[len(lines)] = span
-            if is_backward:
+        lines.append(f"def {VALUE_AND_GRAD}({', '.join([*upstream, *parameters])}):")
+        if forward:
+            lines.append("    # forward pass")
+        for position, line in enumerate(body):
+            if position == len(forward) and backward:
+                lines.append("    # backward pass")
+            lines.append("    " + line.text)
+            if line.span is not None:
+                line_spans[len(lines)] = line.span
+            if position >= len(forward):
                 backward_lines.add(len(lines))
-        lines += ["", "", f"def {VALUE}({signature}):"]
-        for text, span in forward:
-            lines.append("    " + text)
-            if span is not None:
-                line_spans[len(lines)] = span
-        lines.append(f"    return {self._operand(graph.output)}")
+        lines += ["", "", f"def {VALUE}({', '.join(parameters)}):"]
+        for line in forward_only:
+            lines.append("    " + line.text)
+            if line.span is not None:
+                line_spans[len(lines)] = line.span
         source = "\n".join(lines) + "\n"
         output_shape = self.nodes[graph.output].shape
         return Module(
@@ -174,90 +213,173 @@ class _Emitter:
 
     # -- blocks --------------------------------------------------------------------------
 
-    def _forward_lines(self) -> list[tuple[str, Span | None]]:
-        lines: list[tuple[str, Span | None]] = []
+    def _forward_lines(self) -> list[_Line]:
+        lines: list[_Line] = []
         for index in range(len(self.backward.graph.nodes)):
             node = self.nodes[index]
             if node.op in (INPUT, CONSTANT):
                 continue
             if node.rewrite_of is not None:
                 naive = printable(" ".join(node.rewrite_of.split()))
-                lines.append((f"# {naive}, computed stably as {node.op}", None))
-            lines += [(line, node.span) for line in self._assignment(index)]
+                lines.append(_Line(f"# {naive}, computed stably as {node.op}", None))
+            lines += self._assignment(index)
         return lines
 
-    def _backward_lines(self) -> list[tuple[str, Span | None]]:
+    def _backward_lines(self) -> list[_Line]:
         """The backward block, a comment naming each forward line before its statements.
 
         A gate that only passed its gradient on (an add) has no statements left: no comment.
         """
-        lines: list[tuple[str, Span | None]] = []
-        group: list[tuple[str, Span | None]] = []
+        lines: list[_Line] = []
+        group: list[_Line] = []
         current_origin = None
         for statement in self.backward.statements:
             if statement.origin != current_origin:
                 lines += group if len(group) > 1 else []
                 current_origin = statement.origin
                 origin = self.nodes[current_origin]
-                group = [(f"# {self.names[current_origin]} = {self._expression(origin)}", None)]
-            span = self.nodes[statement.origin].span
+                comment = f"# {self.names[current_origin]} = {self._expression(origin)}"
+                group = [_Line(comment, None)]
             if isinstance(statement, Compute):
-                group += [(line, span) for line in self._assignment(statement.node)]
+                group += self._assignment(statement.node, self.nodes[statement.origin].span)
             elif (
                 statement.contribution not in self.merged
                 and self.gradient_nodes[statement.target] not in self.passed_on
             ):
-                group.append((self._accumulate(statement), span))
+                group += self._accumulate(statement)
         return lines + (group if len(group) > 1 else [])
 
-    def _accumulate(self, statement: Accumulate) -> str:
+    def _accumulate(self, statement: Accumulate) -> list[_Line]:
+        """`d = term` for the first term, `d += term` for each later one (one per gate).
+
+        When one gate sends both its terms to the same value (`q * q`), the two are added on one
+        line: `dq = q + q`, not `dq = q` then `dq += q`.
+        """
         gradient = self.names[self.gradient_nodes[statement.target]]
         contribution = self._operand(statement.contribution)
+        span = self.nodes[statement.origin].span
+        reads = self._reads([statement.contribution])
+        waiting = self.waiting.pop(statement.target, None)
+        if statement.first and statement.target in self.twice_from_one_gate:
+            self.waiting[statement.target] = statement.contribution
+            return []
         if statement.first:
-            return f"{gradient} = {contribution}"
-        if self.mode == ARRAY:
-            # Not `+=`: the first contribution may be another array (an add gate passes its
-            # upstream gradient on unchanged), which an in-place add would overwrite.
-            return f"{gradient} = {gradient} + {contribution}"
-        return f"{gradient} += {contribution}"
+            return [_Line(f"{gradient} = {contribution}", span, gradient, reads, aliases=True)]
+        if waiting is not None:
+            left, left_reads = self._operand(waiting), self._reads([waiting])
+            text = f"{gradient} = {left} + {contribution}"
+        elif self.mode == FLOAT:
+            return [_Line(f"{gradient} += {contribution}", span, gradient, (gradient, *reads))]
+        else:
+            # Not `+=`: the first term may be another array (an add gate passes its upstream
+            # gradient on unchanged), which an in-place add would overwrite; `out=` is used
+            # only where the buffer is known to be this gradient's own.
+            left, left_reads = gradient, (gradient,)
+            text = f"{gradient} = {gradient} + {contribution}"
+        return [
+            _Line(
+                text,
+                span,
+                gradient,
+                (*left_reads, *reads),
+                ufunc=(f"{NUMPY_ALIAS}.add", (left, contribution)),
+                shape=self.nodes[statement.target].shape,
+                fresh=True,
+            )
+        ]
 
-    def _return_lines(self) -> list[str]:
+    def _return_lines(self, body: list[_Line]) -> list[_Line]:
+        """The return statement; in array mode first each gradient in its input's dtype.
+
+        A gradient is copied (`copy=True`) unless its variable holds an array computed for it
+        alone: not an input, not the value, not another gradient, not a view of any of them.
+        """
         graph = self.backward.graph
         output = self._operand(graph.output)
         lines = []
         results = []
-        for name, node in self.backward.gradients:
-            gradient = self._operand(node)
+        returned = [self._operand(node) for _, node in self.backward.gradients]
+        owned = _owned_arrays(body) if self.mode == ARRAY else set()
+        for (name, node), gradient in zip(self.backward.gradients, returned, strict=True):
             if self.mode == ARRAY:
-                # Each gradient in its input's floating dtype, and a fresh array wherever the
-                # variable may share memory with another gradient, an input or the value.
                 parameter = self.names[self.inputs[name]]
-                if self.nodes[node].op == GRADIENT:
-                    target = gradient
-                else:
-                    target = self.namer.claim("d" + parameter.rstrip("_"))
-                copy = "" if self._owns_memory(node) else ", copy=True"
+                alone = returned.count(gradient) == 1 and gradient != output
+                target = gradient if alone and node in self.names else None
+                target = target or self.namer.claim("d" + parameter.rstrip("_"))
+                copy = "" if alone and gradient in owned else ", copy=True"
                 self.imports.add((RUNTIME_MODULE, GRADIENT_LIKE))
-                lines.append(f"{target} = {GRADIENT_LIKE}({gradient}, {parameter}{copy})")
+                text = f"{target} = {GRADIENT_LIKE}({gradient}, {parameter}{copy})"
+                lines.append(_Line(text, None))
                 gradient = target
             results.append(f'"{name}": {gradient}')
-        lines.append(f"return {output}, {{{', '.join(results)}}}")
+        lines.append(_Line(f"return {output}, {{{', '.join(results)}}}", None))
         return lines
 
-    def _owns_memory(self, node: int) -> bool:
-        """Is the array in this gradient's variable computed for it alone (not an alias)?"""
-        if self.nodes[node].op != GRADIENT:
-            return False
-        target = self.nodes[node].args[0]
-        terms = [
-            statement
-            for statement in self.backward.statements
-            if isinstance(statement, Accumulate) and statement.target == target
-        ]
-        if len(terms) > 1:
-            return True  # `d = d + term` made a new array
-        contribution = terms[0].contribution
-        return contribution in self.merged and not GATES[self.nodes[contribution].op].view
+    def _with_buffers(
+        self, lines: list[_Line], live_at_end: set[str], inputs: set[str]
+    ) -> list[_Line]:
+        """The lines, in array mode with NumPy's `out=` writing into buffers no longer needed.
+
+        An expert's staged NumPy allocates only the arrays it returns and a few scratch
+        buffers: a ufunc writes into an operand that dies on that line (`np.add(mul1, mul2,
+        out=mul1)`) or into an earlier temporary that is dead by then.  A buffer qualifies only
+        if it was made by a ufunc here (so it is a fresh float64 array of a known shape — the
+        caller enables this only when every input is float64), has the result's shape, and
+        never shares memory with an input, the value, a gradient returned, or another variable.
+        """
+        if self.mode != ARRAY or not self.reuse_buffers:
+            return lines
+        live_after: list[set[str]] = []
+        live = set(live_at_end)
+        for line in reversed(lines):
+            live_after.append(set(live))
+            if line.target is not None:
+                live.discard(line.target)
+            live |= set(line.reads)
+        live_after.reverse()
+        shared = set(inputs)
+        for line in lines:
+            if line.aliases:
+                shared |= {*line.reads, *([line.target] if line.target else [])}
+        owned: dict[str, tuple[int, ...]] = {}
+        free: dict[tuple[int, ...], list[str]] = {}
+        result: list[_Line] = []
+        for line, live in zip(lines, live_after, strict=True):
+            if line.target is None:
+                result.append(line)
+                continue
+            for names in free.values():
+                if line.target in names:
+                    names.remove(line.target)
+            dying = [
+                name
+                for name in dict.fromkeys(line.reads)
+                if name not in shared
+                and name in owned
+                and (name not in live or name == line.target)
+            ]
+            buffer = None
+            if line.ufunc is not None and line.shape:
+                fits = [name for name in dying if owned[name] == line.shape]
+                if fits:
+                    buffer = fits[0]
+                elif free.get(line.shape):
+                    buffer = free[line.shape].pop()
+            if buffer is not None:
+                assert line.ufunc is not None
+                callee, operands = line.ufunc
+                text = f"{line.target} = {callee}({', '.join(operands)}, out={buffer})"
+                result.append(replace(line, text=text))
+            else:
+                result.append(line)
+            for name in dying:
+                if name != buffer and name != line.target:
+                    free.setdefault(owned[name], []).append(name)
+            if line.ufunc is not None and line.shape:
+                owned[line.target] = line.shape
+            else:
+                owned.pop(line.target, None)
+        return result
 
     def _merged_contributions(self) -> dict[int, int]:
         """Temporaries written straight into a gradient: `dz = x * df`, not `t = x * df; dz = t`.
@@ -315,18 +437,55 @@ class _Emitter:
             return text
         return self.names[index]
 
-    def _assignment(self, index: int) -> list[str]:
+    def _assignment(self, index: int, span: Span | None = None) -> list[_Line]:
         """The line (or, for a staged form, the lines) that compute node `index`."""
         node = self.nodes[index]
-        form = _form(GATES[node.op], self.mode)
-        if not isinstance(form, Staged):
-            return [f"{self.names[index]} = {self._expression(node)}"]
-        self.imports.update(form.imports)
-        scratch = self.namer.numbered(form.imports[0][1] if form.imports else "t")
-        operands = [self._operand(argument) for argument in node.args]
+        gate = GATES[node.op]
+        form = _form(gate, self.mode)
+        target = self.names[index]
+        span = span or node.span
+        reads = self._reads(node.args)
+        if isinstance(form, Staged):
+            self.imports.update(form.imports)
+            scratch = self.namer.numbered(form.imports[0][1] if form.imports else "t")
+            operands = [self._operand(argument) for argument in node.args]
+            texts = [line.format(*operands, out=target, scratch=scratch) for line in form.lines]
+            return [_Line(texts[0], span, target, reads)] + [_Line(t, span) for t in texts[1:]]
+        text = f"{target} = {self._expression(node)}"
+        if self.mode == FLOAT:
+            return [_Line(text, span, target, reads)]
+        ufunc = self._ufunc(form)
+        operands = tuple(self._operand(argument) for argument in node.args)
         return [
-            line.format(*operands, out=self.names[index], scratch=scratch) for line in form.lines
+            _Line(
+                text,
+                span,
+                target,
+                reads,
+                ufunc=(ufunc, operands) if ufunc and not node.params else None,
+                shape=node.shape if ufunc and not _is_comparison(form) else None,
+                fresh=not gate.view,
+                aliases=gate.view,
+            )
         ]
+
+    def _ufunc(self, form: Form) -> str | None:
+        """The callee of `form` as a function that takes `out=`, if it is one."""
+        if isinstance(form, Infix):
+            name = _INFIX_UFUNCS.get(form.symbol)
+            return f"{NUMPY_ALIAS}.{name}" if name else None
+        if isinstance(form, Prefix) and form.symbol == "-":
+            return f"{NUMPY_ALIAS}.negative"
+        if isinstance(form, Call) and form.module == "numpy":
+            is_ufunc = isinstance(getattr(np, form.function, None), np.ufunc)
+            return f"{NUMPY_ALIAS}.{form.function}" if is_ufunc else None
+        if isinstance(form, Call) and form.module == RUNTIME_MODULE:
+            helper = getattr(runtime, form.function)
+            return self._callee(form) if "out" in inspect.signature(helper).parameters else None
+        return None
+
+    def _reads(self, arguments: tuple[int, ...] | list[int]) -> tuple[str, ...]:
+        return tuple(self.names[a] for a in arguments if self.nodes[a].op != CONSTANT)
 
     def _expression(self, node: Node) -> str:
         """The right-hand side computing `node` (a staged gate shows as its notation)."""
@@ -356,8 +515,41 @@ class _Emitter:
         return form.function
 
 
+_INFIX_UFUNCS = {
+    "+": "add",
+    "-": "subtract",
+    "*": "multiply",
+    "/": "divide",
+    "**": "power",
+    "@": "matmul",
+}
+
+
+def _is_comparison(form: Form) -> bool:
+    """A comparison's result is boolean: never a buffer for floats."""
+    return isinstance(form, Infix) and form.symbol in ("<", "<=", ">", ">=", "==", "!=")
+
+
+def _owned_arrays(lines: list[_Line]) -> set[str]:
+    """Variables that end up holding an array made for them alone (fresh, never aliased)."""
+    owned: set[str] = set()
+    aliased: set[str] = set()
+    for line in lines:
+        if line.target is None:
+            continue
+        if line.aliases:
+            aliased |= {line.target, *line.reads}
+        if line.fresh:
+            owned.add(line.target)
+        else:
+            owned.discard(line.target)
+    return owned - aliased
+
+
 def printable(text: str) -> str:
     """Text safe inside a generated comment: unprintable characters as Python escapes."""
+    if text.isprintable():
+        return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 

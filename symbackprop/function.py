@@ -62,9 +62,10 @@ class CompiledFunction:
         if self._elementwise:
             self.backward: Backward | None = backprop(graph, wrt)
             self._float_module = emit(self.backward, FLOAT)
-            functions = load(self._float_module.source, (VALUE_AND_GRAD, VALUE))
+            module = self._float_module
+            functions = load(module.value_and_grad_source, (VALUE_AND_GRAD,), module.source)
             self._float_value_and_grad = functions[VALUE_AND_GRAD]
-            self._float_value = functions[VALUE]
+            self._float_value: Callable[..., Any] | None = None
             self._float_inputs = len(self.inputs)
             self._names_are_parameters = self._float_module.parameters == self.inputs
         else:
@@ -155,7 +156,9 @@ class CompiledFunction:
             _as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
         )
         seed = _as_array_operand("upstream", upstream)
-        module, functions = self._specialized(_shapes_of(operands), upstream=True)
+        module, functions = self._specialized(
+            _shapes_of(operands), upstream=True, reuse_buffers=_float64_only((seed, *operands))
+        )
         output_shape = module.output_shape
         if np.shape(seed) != output_shape:
             raise ShapeError(
@@ -177,7 +180,9 @@ class CompiledFunction:
     def _run(self, which: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         values = self._bind(args, kwargs) if kwargs or len(args) != len(self.inputs) else args
         if self._elementwise:
-            function = self._float_value_and_grad if which == VALUE_AND_GRAD else self._float_value
+            function = (
+                self._float_value_and_grad if which == VALUE_AND_GRAD else self._float_forward()
+            )
             if all(type(value) is float for value in values):
                 return self._guarded(self._float_module, function, values)
             if all(isinstance(value, (int, float)) for value in values):
@@ -188,8 +193,16 @@ class CompiledFunction:
         operands = tuple(
             _as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
         )
-        module, functions = self._specialized(_shapes_of(operands), upstream=False)
+        module, functions = self._specialized(
+            _shapes_of(operands), upstream=False, reuse_buffers=_float64_only(operands)
+        )
         return self._guarded(module, functions[which], operands)
+
+    def _float_forward(self) -> Callable[..., Any]:
+        """Float-mode `value()`, compiled on first use: most callers want the gradients."""
+        if self._float_value is None:
+            self._float_value = load(self._float_module.source, (VALUE,))[VALUE]
+        return self._float_value
 
     def _guarded(
         self, module: Module, function: Callable[..., Any], values: tuple[Any, ...]
@@ -241,10 +254,14 @@ class CompiledFunction:
         return tuple(tuple(int(size) for size in shapes[name]) for name in self.inputs)
 
     def _specialized(
-        self, signature: tuple[tuple[int, ...], ...], upstream: bool
+        self, signature: tuple[tuple[int, ...], ...], upstream: bool, reuse_buffers: bool = True
     ) -> tuple[Module, dict[str, Callable[..., Any]]]:
-        """Array-mode code for inputs of these shapes (generated once per shapes, then cached)."""
-        key = (signature, upstream)
+        """Array-mode code for inputs of these shapes (generated once per shapes, then cached).
+
+        `reuse_buffers` (every input float64, the common case) lets the code write into its
+        dead temporaries; with other dtypes a temporary's dtype is not known in advance.
+        """
+        key = (signature, upstream, reuse_buffers)
         found = self._array.get(key)
         if found is not None:
             return found
@@ -252,7 +269,8 @@ class CompiledFunction:
             found = self._array.get(key)
             if found is None:
                 graph = specialize(self.graph, dict(zip(self.inputs, signature, strict=True)))
-                module = emit(backprop(graph, self.wrt, upstream=upstream), ARRAY)
+                backward = backprop(graph, self.wrt, upstream=upstream)
+                module = emit(backward, ARRAY, reuse_buffers=reuse_buffers)
                 found = (module, load(module.source, (VALUE_AND_GRAD, VALUE)))
                 if len(self._array) >= _SPECIALIZATIONS:
                     self._array.pop(next(iter(self._array)))
@@ -306,6 +324,15 @@ class CompiledFunction:
 
 _SPECIALIZATIONS = 64
 """How many shape signatures' array code a compiled function keeps."""
+
+
+def _float64_only(operands: tuple[Any, ...]) -> bool:
+    """Are all operands float64 arrays or Python floats, so every temporary is float64?"""
+    return all(
+        type(operand) is float
+        or (isinstance(operand, np.ndarray) and operand.dtype == np.float64)
+        for operand in operands
+    )
 
 
 def _shapes_of(operands: tuple[Any, ...]) -> tuple[tuple[int, ...], ...]:

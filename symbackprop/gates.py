@@ -108,8 +108,9 @@ log(1 + e^t); operands of commutative gates match in either order."""
 class Gate:
     """One operation: its notation, code forms, reference implementation, SymPy form and rules.
 
-    `callable` gates may be called by name in the language (`exp(x)`); `internal` gates only ever
-    appear in backward passes (comparisons and selections for the non-smooth gates) and are never
+    `callable` gates may be called by name in the language (`exp(x)`), and also by any of their
+    `aliases` (NumPy's spelling, `arcsin(x)` for `asin(x)`); `internal` gates only ever appear in
+    backward passes (comparisons and selections for the non-smooth gates) and are never
     differentiated themselves.  `variadic` gates take two or more arguments and are folded left
     into binary gates (`max(a, b, c)` is `max(max(a, b), c)`).
 
@@ -119,7 +120,8 @@ class Gate:
     (NaN and inf included), and an `involution` undoes itself (`--x == x`).
 
     `kink`, for a gate that is not differentiable everywhere, gives the distance from its inputs
-    to the nearest point where it is not (`|x|` for relu), so gradient checks can stay away.
+    to the nearest point where it is not (`|x|` for relu, the distance to the nearest integer for
+    floor), so gradient checks can stay away.
 
     `replaces` lists naive formulas that this gate computes stably; the rewrite stage substitutes
     the gate for them, binding the pattern's variables in order to the gate's inputs.
@@ -161,6 +163,7 @@ class Gate:
     index_arguments: tuple[int, ...] = ()
     view: bool = False
     fills: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 def _math(function: str) -> Call:
@@ -189,6 +192,7 @@ def _unary_math(
     evaluate: Callable[..., Any] | None = None,
     kink: Callable[..., float] | None = None,
     replaces: tuple[Pattern, ...] = (),
+    aliases: tuple[str, ...] = (),
 ) -> Gate:
     """A one-input function computed by `math.<name>` and `numpy.<name>` unless told otherwise."""
     return Gate(
@@ -203,7 +207,39 @@ def _unary_math(
         explanation=explanation,
         kink=kink,
         replaces=replaces,
+        aliases=aliases,
     )
+
+
+def _step(
+    name: str, sympy: Callable[..., Any], explanation: str, kink: Callable[[float], float]
+) -> Gate:
+    """A piecewise-constant function (floor, ceil, sign), jumping where `kink` is 0.
+
+    Its local gradient is 0 wherever it exists, and 0 is taken at the jumps too, as JAX and
+    PyTorch do.  The rule returns the constant 0, not 0·up, so an infinite or NaN upstream
+    gradient does not leak through it.  The float form is a `runtime` helper returning a float.
+    """
+    return _unary_math(
+        name,
+        sympy,
+        lambda ns, x, out, up: 0.0,
+        explanation,
+        float_form=_runtime(name),
+        evaluate=getattr(runtime, name),
+        kink=kink,
+    )
+
+
+def _distance_to_integer(t: float) -> float:
+    """How far t is from the nearest integer, where floor and ceil jump."""
+    return abs(t - round(t))
+
+
+def _atan2_cut_distance(y: float, x: float) -> float:
+    """How far (x, y) is from atan2's branch cut, the half-line y = 0, x ≤ 0, where it jumps
+    from π to −π (and which ends at the origin, where it is not defined)."""
+    return abs(y) if x < 0 else math.hypot(x, y)
 
 
 def _reduction(
@@ -447,10 +483,185 @@ _GATE_LIST: tuple[Gate, ...] = (
         "d(tan x)/dx = 1 + tan²x, from the gate's own output",
     ),
     _unary_math(
+        "sec",
+        lambda sp, x: sp.sec(x),
+        lambda ns, x, out, up: out * ns.tan(x) * up,
+        "sec x = 1/cos x; d(sec x)/dx = sec x · tan x, from the gate's own output",
+        float_form=_runtime("sec"),
+        array_form=_runtime("sec_array"),
+        evaluate=runtime.sec,
+    ),
+    _unary_math(
+        "csc",
+        lambda sp, x: sp.csc(x),
+        lambda ns, x, out, up: -(out * ns.cot(x)) * up,
+        "csc x = 1/sin x; d(csc x)/dx = -csc x · cot x, from the gate's own output",
+        float_form=_runtime("csc"),
+        array_form=_runtime("csc_array"),
+        evaluate=runtime.csc,
+    ),
+    _unary_math(
+        "cot",
+        lambda sp, x: sp.cot(x),
+        lambda ns, x, out, up: -(1 + out * out) * up,
+        "cot x = 1/tan x; d(cot x)/dx = -(1 + cot²x), from the gate's own output",
+        float_form=_runtime("cot"),
+        array_form=_runtime("cot_array"),
+        evaluate=runtime.cot,
+    ),
+    _unary_math(
+        "asin",
+        lambda sp, x: sp.asin(x),
+        lambda ns, x, out, up: up / ns.sqrt((1 - x) * (1 + x)),
+        "d(asin x)/dx = 1/√(1 - x²), infinite at x = ±1",
+        array_form=_numpy("arcsin"),
+        aliases=("arcsin",),
+    ),
+    _unary_math(
+        "acos",
+        lambda sp, x: sp.acos(x),
+        lambda ns, x, out, up: -up / ns.sqrt((1 - x) * (1 + x)),
+        "d(acos x)/dx = -1/√(1 - x²), infinite at x = ±1",
+        array_form=_numpy("arccos"),
+        aliases=("arccos",),
+    ),
+    _unary_math(
+        "atan",
+        lambda sp, x: sp.atan(x),
+        lambda ns, x, out, up: up / (1 + x * x),
+        "d(atan x)/dx = 1/(1 + x²)",
+        array_form=_numpy("arctan"),
+        aliases=("arctan",),
+    ),
+    Gate(
+        name="atan2",
+        arity=2,
+        notation=_function("atan2"),
+        float_form=_math("atan2"),
+        array_form=_numpy("arctan2"),
+        evaluate=math.atan2,
+        sympy=lambda sp, y, x: sp.atan2(y, x),
+        rules=(
+            lambda ns, y, x, out, up: x / (x * x + y * y) * up,
+            lambda ns, y, x, out, up: -y / (x * x + y * y) * up,
+        ),
+        explanation="atan2(y, x), the angle of (x, y): ∂/∂y = x/(x² + y²), ∂/∂x = -y/(x² + y²)",
+        kink=_atan2_cut_distance,
+        aliases=("arctan2",),
+    ),
+    _unary_math(
+        "sinh",
+        lambda sp, x: sp.sinh(x),
+        lambda ns, x, out, up: ns.cosh(x) * up,
+        "d(sinh x)/dx = cosh x",
+    ),
+    _unary_math(
+        "cosh",
+        lambda sp, x: sp.cosh(x),
+        lambda ns, x, out, up: ns.sinh(x) * up,
+        "d(cosh x)/dx = sinh x",
+    ),
+    _unary_math(
         "tanh",
         lambda sp, x: sp.tanh(x),
         lambda ns, x, out, up: (1 - out * out) * up,
         "d(tanh x)/dx = 1 - tanh²x, from the gate's own output",
+    ),
+    _unary_math(
+        "asinh",
+        lambda sp, x: sp.asinh(x),
+        lambda ns, x, out, up: up / ns.hypot(x, 1),
+        "d(asinh x)/dx = 1/√(x² + 1) = 1/hypot(x, 1), which cannot overflow",
+        array_form=_numpy("arcsinh"),
+        aliases=("arcsinh",),
+    ),
+    _unary_math(
+        "acosh",
+        lambda sp, x: sp.acosh(x),
+        lambda ns, x, out, up: up / (ns.sqrt(x - 1) * ns.sqrt(x + 1)),
+        "d(acosh x)/dx = 1/(√(x - 1)·√(x + 1)), infinite at x = 1",
+        array_form=_numpy("arccosh"),
+        aliases=("arccosh",),
+    ),
+    _unary_math(
+        "atanh",
+        lambda sp, x: sp.atanh(x),
+        lambda ns, x, out, up: up / ((1 - x) * (1 + x)),
+        "d(atanh x)/dx = 1/(1 - x²)",
+        array_form=_numpy("arctanh"),
+        aliases=("arctanh",),
+    ),
+    _unary_math(
+        "log2",
+        lambda sp, x: sp.log(x, 2),
+        lambda ns, x, out, up: up / (x * ns.log(2)),
+        "d(log₂ x)/dx = 1/(x·log 2)",
+    ),
+    _unary_math(
+        "log10",
+        lambda sp, x: sp.log(x, 10),
+        lambda ns, x, out, up: up / (x * ns.log(10)),
+        "d(log₁₀ x)/dx = 1/(x·log 10)",
+    ),
+    _unary_math(
+        "exp2",
+        lambda sp, x: 2**x,
+        lambda ns, x, out, up: out * ns.log(2) * up,
+        "d(2^x)/dx = 2^x·log 2, from the gate's own output",
+    ),
+    _unary_math(
+        "cbrt",
+        lambda sp, x: sp.real_root(x, 3),
+        lambda ns, x, out, up: up / (3 * out * out),
+        "d(∛x)/dx = 1/(3∛x²), from the gate's own output; infinite at x = 0",
+        kink=abs,
+    ),
+    Gate(
+        name="hypot",
+        arity=2,
+        notation=_function("hypot"),
+        float_form=_math("hypot"),
+        array_form=_numpy("hypot"),
+        evaluate=math.hypot,
+        sympy=lambda sp, a, b: sp.sqrt(a**2 + b**2),
+        rules=(
+            lambda ns, a, b, out, up: ns.unit(a, out) * up,
+            lambda ns, a, b, out, up: ns.unit(b, out) * up,
+        ),
+        explanation="hypot(a, b) = √(a² + b²): its gradient a/hypot, b/hypot is 0 at (0, 0)",
+        kink=math.hypot,
+    ),
+    _unary_math(
+        "erf",
+        lambda sp, x: sp.erf(x),
+        lambda ns, x, out, up: 2 / math.sqrt(math.pi) * ns.exp(-(x * x)) * up,
+        "the error function; d(erf x)/dx = (2/√π)·e^(-x²)",
+        array_form=_runtime("erf_array"),
+    ),
+    _unary_math(
+        "erfc",
+        lambda sp, x: sp.erfc(x),
+        lambda ns, x, out, up: -2 / math.sqrt(math.pi) * ns.exp(-(x * x)) * up,
+        "erfc x = 1 - erf x, accurate near erf x = 1; d(erfc x)/dx = -(2/√π)·e^(-x²)",
+        array_form=_runtime("erfc_array"),
+    ),
+    _step(
+        "floor",
+        lambda sp, x: sp.floor(x),
+        "⌊x⌋ steps at each integer: its gradient is 0, taken as 0 at the steps too",
+        _distance_to_integer,
+    ),
+    _step(
+        "ceil",
+        lambda sp, x: sp.ceiling(x),
+        "⌈x⌉ steps at each integer: its gradient is 0, taken as 0 at the steps too",
+        _distance_to_integer,
+    ),
+    _step(
+        "sign",
+        lambda sp, x: sp.sign(x),
+        "sign(x) is -1, 0 or 1, the local gradient of abs; its own gradient is 0, at 0 too",
+        abs,
     ),
     _unary_math(
         "sigmoid",
@@ -799,14 +1010,13 @@ _GATE_LIST: tuple[Gate, ...] = (
         arity=2,
         notation=_function("unit"),
         float_form=_runtime("unit"),
-        array_form=_runtime("unit"),
+        array_form=_runtime("unit_array"),
         evaluate=runtime.unit,
         sympy=lambda sp, x, length: x / length,
         rules=(),
-        explanation="x / ‖x‖, the direction of x, taken as 0 at x = 0: the norm's gradient",
+        explanation="x / length, taken as 0 where the length is 0: the gradient of norm and hypot",
         callable=False,
         internal=True,
-        shape=lambda x, length: x,
     ),
     Gate(
         name="pick_gradient",
@@ -822,19 +1032,6 @@ _GATE_LIST: tuple[Gate, ...] = (
         internal=True,
         shape=lambda up, labels, like: like,
     ),
-    Gate(
-        name="sign",
-        arity=1,
-        notation=_function("sign"),
-        float_form=_runtime("sign"),
-        array_form=_numpy("sign"),
-        evaluate=runtime.sign,
-        sympy=lambda sp, x: sp.sign(x),
-        rules=(),
-        explanation="-1, 0 or 1 by the sign of x: the local gradient of abs",
-        callable=False,
-        internal=True,
-    ),
 )
 
 GATES: dict[str, Gate] = {gate.name: gate for gate in _GATE_LIST}
@@ -843,11 +1040,23 @@ GATES: dict[str, Gate] = {gate.name: gate for gate in _GATE_LIST}
 FUNCTIONS: dict[str, Gate] = {name: gate for name, gate in GATES.items() if gate.callable}
 """The gates a user may call by name, as `exp(x)` or `max(a, b, c)`."""
 
+ALIASES: dict[str, str] = {
+    alias: gate.name for gate in FUNCTIONS.values() for alias in gate.aliases
+}
+"""The functions' other names, alias → gate name: NumPy's `arcsin` for `asin` ..., so formulas
+copied from NumPy or JAX compile as they are.  An alias calls the very same gate."""
+
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Named constants of the language."""
 
-RESERVED: frozenset[str] = frozenset(FUNCTIONS) | frozenset(CONSTANTS)
+RESERVED: frozenset[str] = frozenset(FUNCTIONS) | frozenset(ALIASES) | frozenset(CONSTANTS)
 """Names a user may not bind or use as inputs."""
+
+
+def function_gate(name: str) -> Gate | None:
+    """The gate a call `name(...)` means, by the function's name or an alias; None if none."""
+    return FUNCTIONS.get(ALIASES.get(name, name))
+
 
 NEGATE = "neg"
 """The gate the builder uses when an identity turns a product into a negation."""

@@ -10,22 +10,23 @@ from __future__ import annotations
 import builtins
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from . import runtime
 from .backprop import Backward, Compute
+from .errors import EvaluationError
 from .gates import GATES, Call, Conditional, Infix, Prefix, Suffix
-from .graph import CONSTANT, GRADIENT, INPUT, Graph
+from .graph import CONSTANT, GRADIENT, INPUT, Graph, Node
 
 
 def forward_values(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
     """The float value of every node of `graph` at `inputs`, in node order.
 
-    Raises what the gate's float implementation raises (`ValueError` for a math domain error,
-    `ZeroDivisionError`, `OverflowError`).
+    A gate whose float implementation fails (a math domain error, a division by zero, an
+    overflow) raises an `EvaluationError` at its sub-expression.
 
     >>> from symbackprop.lower import lower
     >>> from symbackprop.parse import parse
@@ -40,8 +41,20 @@ def forward_values(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
             values.append(node.value)
         else:
             arguments = [values[argument] for argument in node.args]
-            values.append(float(GATES[node.op].evaluate(*arguments)))
+            values.append(_float_gate(node, arguments, graph.source, gradient=False))
     return values
+
+
+def _float_gate(node: Node, arguments: list[Any], source: str, gradient: bool) -> float:
+    """One gate on floats; a failure becomes an `EvaluationError` at the gate's text."""
+    try:
+        return float(GATES[node.op].evaluate(*arguments))
+    except (ArithmeticError, ValueError) as error:
+        reason = "division by zero" if isinstance(error, ZeroDivisionError) else str(error)
+        where = "the gradient of " if gradient else ""
+        snippet = source[node.span.start : node.span.end] if node.span else node.op
+        message = f"{reason} while computing {where}{snippet!r} at this point"
+        raise EvaluationError(message, node.span, source) from error
 
 
 def array_forward_values(graph: Graph, inputs: Mapping[str, Any]) -> list[Any]:
@@ -98,7 +111,9 @@ def backward_values(backward: Backward, forward: list[Any], arrays: bool = False
     """The float value of every backward node, by running the backward block statement by statement.
 
     `forward` holds the forward nodes' values (from `forward_values`).  A GRADIENT node's value
-    is the sum of the contributions accumulated into it, as in the generated code.
+    is the sum of the contributions accumulated into it, as in the generated code.  The nodes the
+    block leaves out, because no requested gradient needs them, get values too (see
+    `_unneeded_values`): an explanation shows every edge.
 
     >>> from symbackprop.backprop import backprop
     >>> from symbackprop.lower import lower
@@ -127,7 +142,7 @@ def backward_values(backward: Backward, forward: list[Any], arrays: bool = False
             if arrays:
                 result = evaluate_array(node.op, arguments, dict(node.params))
             else:
-                result = float(GATES[node.op].evaluate(*arguments))
+                result = _float_gate(node, arguments, backward.graph.source, gradient=True)
             values[statement.node] = result
         else:
             contribution = value(statement.contribution)
@@ -139,4 +154,37 @@ def backward_values(backward: Backward, forward: list[Any], arrays: bool = False
                 values[gradient_node[statement.target]] = total
     for _, node in backward.gradients:
         values.setdefault(node, value(node))
+    _unneeded_values(backward, len(forward), values, value, arrays)
     return values
+
+
+def _unneeded_values(
+    backward: Backward,
+    first: int,
+    values: dict[int, Any],
+    value: Callable[[int], Any],
+    arrays: bool,
+) -> None:
+    """Compute the backward nodes from `first` on that the backward block left out.
+
+    A step gate's rule (floor, sign) ignores its upstream gradient, so nothing needs that
+    gradient, nor the contributions summed into it, and the block drops them.  The derivation
+    still shows them, as the upstream times the local gradient 0.  Node order is an order of
+    evaluation: a GRADIENT node comes after every contribution to it.
+    """
+    contributions: dict[int, list[int]] = {}
+    for step in backward.steps:
+        contributions.setdefault(step.target, []).append(step.contribution)
+    for index in range(first, len(backward.nodes)):
+        node = backward.nodes[index]
+        if index in values or node.op == CONSTANT:
+            continue
+        if node.op == GRADIENT:
+            terms = [value(term) for term in contributions[node.args[0]]]
+            values[index] = sum(terms[1:], terms[0])
+            continue
+        arguments = [value(argument) for argument in node.args]
+        if arrays:
+            values[index] = evaluate_array(node.op, arguments, dict(node.params))
+        else:
+            values[index] = _float_gate(node, arguments, backward.graph.source, gradient=True)

@@ -64,7 +64,7 @@ def python_names(
             continue
         names[index] = namer.numbered(node.op)
     for index, node in enumerate(nodes):
-        if node.op == GRADIENT:
+        if node.op == GRADIENT and index not in aliases:
             names[index] = namer.claim("d" + names[node.args[0]].rstrip("_"))
     for index, target in aliases.items():
         names[index] = names[target]

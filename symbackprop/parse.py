@@ -3,8 +3,9 @@
 Lark's LALR parser runs our transformer inside the parse, so no intermediate parse tree is built
 and deep nesting never recurses.  Names are resolved on the way: each use is an input, an earlier
 binding or a constant; function calls are checked against the gate registry.  Every problem
-becomes a `ParseError` (or one of its siblings) with a span and a caret.  Only this module
-imports lark.
+becomes a `ParseError` (or one of its siblings) with a span and a caret.  A function is called
+by its gate's name or an alias of it (`arcsin` for `asin`), and the tree names the gate.  Only
+this module imports lark.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .errors import ArityError, NameResolutionError, ParseError, UnknownFunctionError
-from .gates import CONSTANTS, FUNCTIONS, GATES
+from .gates import ALIASES, CONSTANTS, FUNCTIONS, GATES, RESERVED, function_gate
 from .syntax import Apply, Constant, Expr, Let, Name, Number, Program, Span
 
 GRAMMAR_FILE = "symbackprop.lark"
@@ -150,7 +151,7 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
         name = str(token)
         if name in CONSTANTS:
             return Constant(name, span)
-        if name in FUNCTIONS:
+        if name in RESERVED:  # a function's name or alias: constants were handled above
             raise NameResolutionError(
                 f"'{name}' is a function: call it, as in {name}(x)", span, self.source
             )
@@ -210,7 +211,7 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
         function = str(name)
         name_span = _token_span(name)
         span = name_span.cover(_token_span(close))
-        gate = FUNCTIONS.get(function)
+        gate = function_gate(function)
         if gate is None:
             raise UnknownFunctionError(_unknown_function_message(function), name_span, self.source)
         args, params = self._split_arguments(function, items)
@@ -266,8 +267,8 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
     def let(self, name: Token, _equal: Token, value: Expr) -> Let:
         binding = str(name)
         span = _token_span(name)
-        if binding in FUNCTIONS or binding in CONSTANTS:
-            kind = "function" if binding in FUNCTIONS else "constant"
+        if binding in RESERVED:
+            kind = "constant" if binding in CONSTANTS else "function"
             raise NameResolutionError(
                 f"'{binding}' is a reserved {kind} name and cannot be bound", span, self.source
             )
@@ -331,7 +332,8 @@ def _assemble(statements: tuple[Let | Expr, ...], inputs: tuple[str, ...], sourc
 
 def _unknown_function_message(function: str) -> str:
     message = f"unknown function '{function}'"
-    suggestions = difflib.get_close_matches(function, sorted(FUNCTIONS), n=1, cutoff=0.6)
+    names = sorted([*FUNCTIONS, *ALIASES])
+    suggestions = difflib.get_close_matches(function, names, n=1, cutoff=0.6)
     if suggestions:
         return f"{message}; did you mean '{suggestions[0]}'?"
     return f"{message}; the functions are {', '.join(sorted(FUNCTIONS))}"

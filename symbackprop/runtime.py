@@ -8,6 +8,7 @@ only `math` and `numpy`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,11 +59,55 @@ def sign(t: float) -> float:
     return t if t != t else 0.0
 
 
-def sigmoid_array(t: Any) -> Any:
-    """Elementwise σ(t) for arrays, stable at both ends: e^(−|t|) never overflows."""
-    exp_minus_abs = np.exp(-np.abs(t))
-    reciprocal = 1.0 / (1.0 + exp_minus_abs)  # σ(|t|); σ(−|t|) = e^(−|t|)·σ(|t|)
-    return np.where(t >= 0, reciprocal, exp_minus_abs * reciprocal)
+def floor(t: float) -> float:
+    """⌊t⌋ as a float, as `numpy.floor` gives it.
+
+    `math.floor` returns an int, so it raises at ±inf and NaN (where ⌊t⌋ is t) and loses the
+    sign of a zero result; ⌊t⌋ has t's sign, so copysign restores it (⌊−0.0⌋ is −0.0).
+    """
+    return math.copysign(math.floor(t), t) if math.isfinite(t) else t
+
+
+def ceil(t: float) -> float:
+    """⌈t⌉ as a float, as `numpy.ceil` gives it (⌈−0.5⌉ is −0.0); see `floor`."""
+    return math.copysign(math.ceil(t), t) if math.isfinite(t) else t
+
+
+def sec(t: float) -> float:
+    """1/cos t; `math` has no secant."""
+    return 1.0 / math.cos(t)
+
+
+def csc(t: float) -> float:
+    """1/sin t; at t = 0 the division raises, as `1/x` does."""
+    return 1.0 / math.sin(t)
+
+
+def cot(t: float) -> float:
+    """1/tan t (two roundings, one fewer than cos t / sin t); at t = 0 the division raises."""
+    return 1.0 / math.tan(t)
+
+
+def unit(x: float, length: float) -> float:
+    """x / length, and 0 where the length is 0: the gradient of hypot, 0 at the origin."""
+    return x / length if length != 0.0 else 0.0
+
+
+def sigmoid_array(t: Any, out: Any = None) -> Any:
+    """Elementwise σ(t) = 1/(1+e^(−t)) in four in-place passes, into `out` if given.
+
+    The formula is accurate everywhere in floating point, and where e^(−t) overflows (t < −709)
+    it gives 1/(1+inf) = 0, which is σ(t) to within the smallest subnormal number: so the
+    overflow is silenced rather than avoided, with no branch and no second exp as
+    `np.where` of two stable branches would need.  NaN stays NaN.
+    """
+    with np.errstate(over="ignore"):
+        if np.ndim(t) == 0 and out is None:
+            return 1.0 / (1.0 + np.exp(np.negative(t)))
+        result = np.negative(t, out=out)
+        np.exp(result, out=result)
+        np.add(result, 1.0, out=result)
+        return np.reciprocal(result, out=result)
 
 
 def softplus_array(t: Any) -> Any:
@@ -73,6 +118,43 @@ def softplus_array(t: Any) -> Any:
 def relu_array(t: Any) -> Any:
     """Elementwise max(t, 0)."""
     return np.maximum(t, 0.0)
+
+
+def sec_array(t: Any) -> Any:
+    """Elementwise 1/cos t: NumPy has no secant."""
+    return 1.0 / np.cos(t)
+
+
+def csc_array(t: Any) -> Any:
+    """Elementwise 1/sin t: inf at t = 0, with NumPy's divide-by-zero warning."""
+    return 1.0 / np.sin(t)
+
+
+def cot_array(t: Any) -> Any:
+    """Elementwise 1/tan t: inf at t = 0, with NumPy's divide-by-zero warning."""
+    return 1.0 / np.tan(t)
+
+
+def erf_array(t: Any) -> Any:
+    """Elementwise erf t.  NumPy has no erf (SciPy's is not a dependency), so `math.erf` runs on
+    each element: correct to the ulp, but a Python call per element, far slower than a ufunc."""
+    return _per_element(math.erf, t)
+
+
+def erfc_array(t: Any) -> Any:
+    """Elementwise erfc t = 1 − erf t, accurate where erf t is near 1; `math.erfc` per element."""
+    return _per_element(math.erfc, t)
+
+
+def _per_element(function: Callable[[float], float], t: Any) -> Any:
+    """`function` mapped over the elements of `t`, with a ufunc's result: the input's floating
+    dtype (float64 for anything else), and a NumPy scalar for a scalar.  (Mapping over
+    `tolist()` is faster than `numpy.vectorize` or `numpy.frompyfunc`.)"""
+    array = np.asarray(t)
+    dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
+    values = np.fromiter(map(function, array.ravel().tolist()), np.float64, count=array.size)
+    result = values.reshape(array.shape).astype(dtype, copy=False)
+    return result if result.ndim else result[()]
 
 
 def sum_to_shape(gradient: Any, shape: tuple[int, ...]) -> Any:
@@ -125,10 +207,12 @@ def norm(x: Any) -> Any:
     return np.sqrt(np.sum(np.square(x)))
 
 
-def unit(x: Any, length: Any) -> Any:
-    """x / length, and 0 where the length is 0 (the norm's subgradient there), without warning."""
+def unit_array(x: Any, length: Any) -> Any:
+    """x / length, and 0 where the length is 0 (the subgradient of norm and hypot there), without
+    warning; x and length broadcast (hypot(x, y)'s length may have more elements than x)."""
     x = np.asarray(x, dtype=np.result_type(x, np.float64))
-    return np.divide(x, length, out=np.zeros_like(x), where=np.asarray(length) != 0)
+    shape = np.broadcast_shapes(x.shape, np.shape(length))
+    return np.divide(x, length, out=np.zeros(shape, x.dtype), where=np.asarray(length) != 0)
 
 
 def vdot(a: Any, b: Any) -> Any:

@@ -1,9 +1,10 @@
 """Hypothesis strategies for symbackprop programs, with an independent SymPy reference.
 
 `programs()` draws a random program over the whole language — every operator, every callable
-function of the registry, the constants, numeric literals in every Python spelling, let-bindings
-with fan-out, comments, both separators, redundant parentheses and odd whitespace — and builds, in
-parallel with the text, a tree of `Node`s carrying the SymPy expression of every sub-expression.
+function of the registry (by NumPy's names too: `arcsin` ...), the constants, numeric literals in
+every Python spelling, let-bindings with fan-out, comments, both separators, redundant
+parentheses and odd whitespace — and builds, in parallel with the text, a tree of `Node`s
+carrying the SymPy expression of every sub-expression.
 The SymPy side is written here from the mathematics (`1/(1 + exp(-t))` for sigmoid ...), never
 from the program text and never with `symbackprop.to_sympy`, so it is a reference independent of
 the code under test.
@@ -39,7 +40,27 @@ UNARY_SYMPY: dict[str, Callable[[Any], Any]] = {
     "sin": sp.sin,
     "cos": sp.cos,
     "tan": sp.tan,
+    "sec": sp.sec,
+    "csc": sp.csc,
+    "cot": sp.cot,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
     "tanh": sp.tanh,
+    "asinh": sp.asinh,
+    "acosh": sp.acosh,
+    "atanh": sp.atanh,
+    "log2": lambda t: sp.log(t) / sp.log(2),
+    "log10": lambda t: sp.log(t) / sp.log(10),
+    "exp2": lambda t: sp.Integer(2) ** t,
+    "cbrt": lambda t: sp.sign(t) * sp.Abs(t) ** sp.Rational(1, 3),  # the real cube root
+    "erf": sp.erf,
+    "erfc": sp.erfc,
+    "floor": sp.floor,
+    "ceil": sp.ceiling,
+    "sign": sp.sign,
     "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
     "relu": lambda t: sp.Max(t, 0),
     "abs": sp.Abs,
@@ -52,6 +73,8 @@ UNARY_SYMPY: dict[str, Callable[[Any], Any]] = {
 BINARY_SYMPY: dict[str, Callable[[Any, Any], Any]] = {
     "pow": lambda a, b: a**b,
     "logaddexp": lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
+    "atan2": sp.atan2,
+    "hypot": lambda a, b: sp.sqrt(a**2 + b**2),
 }
 
 # Every gate a generated tree may contain (the variadic max/min appear folded into binary nodes,
@@ -72,7 +95,18 @@ GATE_SYMPY: dict[str, Callable[..., Any]] = {
 # so that a function added to `gates.FUNCTIONS` cannot go untested.
 CALLABLE = frozenset(UNARY_SYMPY) | frozenset(BINARY_SYMPY) | {"max", "min"}
 VARIADIC = frozenset({"max", "min"})
-NONSMOOTH = frozenset({"relu", "abs", "max", "min"})
+# Piecewise linear (or constant): their second derivatives vanish away from their kinks.
+NONSMOOTH = frozenset({"relu", "abs", "max", "min", "floor", "ceil", "sign"})
+# Other spellings of functions the language accepts: NumPy's names (JAX users write them).
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "asin": ("asin", "arcsin"),
+    "acos": ("acos", "arccos"),
+    "atan": ("atan", "arctan"),
+    "atan2": ("atan2", "arctan2"),
+    "asinh": ("asinh", "arcsinh"),
+    "acosh": ("acosh", "arccosh"),
+    "atanh": ("atanh", "arctanh"),
+}
 CONSTANT_SYMPY = {"pi": sp.pi, "e": sp.E}
 
 # Names: ordinary ones, Python keywords and builtins, and names the generated code itself uses
@@ -444,7 +478,8 @@ class _Generator:
             node = self.gate(function, *(argument.node for argument in arguments))
         pieces = [f"{self.space(True)}{argument.text}{self.space(True)}" for argument in arguments]
         opening = self.draw(st.sampled_from(["", "", "", " "]))
-        text = f"{function}{opening}({','.join(pieces)})"
+        spelling = self.draw(st.sampled_from(SPELLINGS.get(function, (function,))))
+        text = f"{spelling}{opening}({','.join(pieces)})"
         names = tuple(name for argument in arguments for name in argument.names)
         return Piece(text, ATOM, node, names)
 
@@ -537,6 +572,7 @@ VOCABULARY = (
     # names, constants, function names (and near misses)
     *("x", "y", "q", "lambda", "_b", "X1", "None", "np", "pi", "e", "sigmod", "Exp"),
     *sorted(FUNCTIONS),
+    *sorted({spelling for spellings in SPELLINGS.values() for spelling in spellings}),
     *sorted(CONSTANTS),
     # numbers, including spellings the language rejects
     *("0", "3", "2.5", ".5", "1.", "1e-1", "1.5E+0", "1e", "1_000", "0x10", "1e999", "9" * 400),

@@ -141,6 +141,44 @@ Gradient
   ∂f/∂s_pear   = 0
 """
 
+# asin(0.5) = π/6 = 0.5236, and asin′(0.5) = 1/√(1 - 0.25) = 1.155, so ∂f/∂x = 2.5 · 1.155 =
+# 2.887; floor is a step, so y's gradient is asin(0.5) + 0.  Written with NumPy's name arcsin,
+# which the derivation calls by the gate's own name, asin.
+ASIN = """\
+f = arcsin(x) * y + floor(y)
+at x = 0.5, y = 2.5
+
+Forward pass
+  x      = 0.5
+  y      = 2.5
+  asin1  = asin(x) = 0.5236
+  mul1   = asin1 * y = 1.309
+  floor1 = floor(y) = 2
+  f      = mul1 + floor1 = 3.309
+
+Backward pass, from ∂f/∂f = 1
+  f = mul1 + floor1
+    (the add gate distributes the gradient: each input receives it unchanged)
+    ∂f/∂mul1 = ∂f/∂f · ∂f/∂mul1 = 1 · 1 = 1
+    ∂f/∂floor1 = ∂f/∂f · ∂f/∂floor1 = 1 · 1 = 1
+  floor1 = floor(y)
+    (⌊x⌋ steps at each integer: its gradient is 0, taken as 0 at the steps too)
+    ∂f/∂y = ∂f/∂floor1 · ∂floor1/∂y = 1 · 0 = 0
+  mul1 = asin1 * y
+    (the mul gate switches its inputs: each one's local gradient is the other)
+    ∂f/∂asin1 = ∂f/∂mul1 · ∂mul1/∂asin1 = 1 · y = 1 · 2.5 = 2.5
+    ∂f/∂y = ∂f/∂mul1 · ∂mul1/∂y = 1 · asin1 = 1 · 0.5236 = 0.5236
+  asin1 = asin(x)
+    (d(asin x)/dx = 1/√(1 - x²), infinite at x = ±1)
+    ∂f/∂x = ∂f/∂asin1 · ∂asin1/∂x = 2.5 · (1 / sqrt((1 - x) * (1 + x)))
+          = 2.5 · (1 / sqrt((1 - 0.5) * (1 + 0.5))) = 2.887
+  y feeds 2 gates: gradients add: ∂f/∂y = 0 + 0.5236 = 0.5236
+
+Gradient
+  ∂f/∂x = 2.887
+  ∂f/∂y = 0.5236
+"""
+
 SVM_APPLE_TEXT = "max(0, s_banana - s_apple + 1) + max(0, s_pear - s_apple + 1)"
 SVM_BANANA_TEXT = "max(0, s_apple - s_banana + 1) + max(0, s_pear - s_banana + 1)"
 SVM_PEAR_TEXT = "max(0, s_apple - s_pear + 1) + max(0, s_banana - s_pear + 1)"
@@ -154,6 +192,10 @@ def test_sigmoid_neuron_golden():
     point = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
     text = explain("1/(1+exp(-(w0*x0+w1*x1+w2)))", **point)
     assert str(text) == NEURON.rstrip("\n")
+
+
+def test_inverse_sine_and_a_step_golden():
+    assert str(explain("arcsin(x) * y + floor(y)", x=0.5, y=2.5)) == ASIN.rstrip("\n")
 
 
 def test_svm_apple_column_golden_shows_the_true_arithmetic():
@@ -225,6 +267,14 @@ def _numbers_agree_with_compile(text, point):
         (SVM_APPLE_TEXT, {"s_apple": 1.87, "s_banana": 1.3, "s_pear": 0.56}),
         ("a = x*y\nb = a + x\nb * a / sqrt(y) - log1p(x) * tanh(a)", {"x": 0.3, "y": 1.7}),
         ("x ** y + relu(x - y) + abs(y) + min(x, y, 1)", {"x": 1.5, "y": 0.5}),
+        (
+            "atan2(y, x) * hypot(x, y) - erf(x) * cbrt(y) + arcsinh(x) / sec(y)",
+            {"x": -1.5, "y": 0.5},
+        ),
+        (
+            "log2(x) + log10(y) * exp2(x) - acosh(x) + atanh(y) * sign(y) + ceil(x)",
+            {"x": 1.5, "y": 0.5},
+        ),
     ],
 )
 def test_every_number_printed_agrees_with_compile(text, point):
@@ -371,3 +421,35 @@ def test_cli_no_rewrite_for_explain_and_graph(capsys):
     assert "exp1 = exp(neg1)" in capsys.readouterr().out
     assert main(["graph", "1/(1+exp(-x))", "--at", "x=1", "--no-rewrite"]) == 0
     assert 'label="exp"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "reason", "snippet", "column"),
+    [
+        # d√x/dx = 1/(2√x) is 1/0 at x = 0: the backward pass fails, at the sqrt.
+        ("sqrt(x)", {"x": 0.0}, "division by zero", "the gradient of 'sqrt(x)'", 1),
+        # log(−1) has no real value: the forward pass fails, at the log.
+        ("y*log(x)", {"x": -1.0, "y": 2.0}, "math domain error", "'log(x)'", 3),
+    ],
+)
+def test_explain_outside_the_domain_is_a_located_error(text, point, reason, snippet, column):
+    with pytest.raises(sb.EvaluationError) as caught:
+        explain(text, **point)
+    assert reason in caught.value.message and snippet in caught.value.message
+    assert caught.value.column == column and "^" in str(caught.value)
+
+
+def test_cli_explain_outside_the_domain_exits_2_without_traceback(capsys):
+    assert main(["explain", "sqrt(x)", "--at", "x=0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symbackprop: error: division by zero") and "Traceback" not in err
+
+
+def test_a_step_gate_stops_the_gradient_without_adding_zeros():
+    """floor's local gradient is 0: nothing flows back through it, and no `+= 0.0` is written."""
+    f = sb.compile("sin(floor(x)) + x*y")
+    assert "0.0" not in f.source.split("# backward pass")[1].split("def value(")[0]
+    assert f(1.5, 2.0)[1] == {"x": 2.0, "y": 1.5}  # d/dx = 0 + y, d/dy = x
+    derivation = explain("sin(floor(x)) + x*y", x=1.5, y=2.0)
+    assert derivation.gradients == {"x": 2.0, "y": 1.5}
+    assert "∂floor1/∂x = 0.5403 · 0 = 0" in str(derivation)

@@ -18,7 +18,8 @@ import pytest
 import sympy
 
 import symbackprop
-from symbackprop.gates import FUNCTIONS, GATES, GateNamespace
+from symbackprop import runtime
+from symbackprop.gates import ALIASES, CONSTANTS, FUNCTIONS, GATES, RESERVED, GateNamespace
 
 # No test here should provoke a warning (overflow, invalid value ...): make any warning fail.
 pytestmark = pytest.mark.filterwarnings("error")
@@ -37,6 +38,20 @@ def sympy_float(expr: Any, point: dict[str, float]) -> float:
     """`expr` evaluated at `point` (input name -> float) with 30 significant digits."""
     substituted = sympy.sympify(expr).subs({sym(k): sympy.Float(v, 30) for k, v in point.items()})
     return float(sympy.N(substituted, 30))
+
+
+def derivative(expr: Any, symbol: sympy.Symbol) -> Any:
+    """SymPy's derivative, with the derivatives of floor and ceiling set to 0.
+
+    SymPy leaves those unevaluated (`Derivative(floor(x), x)`, or a `Subs` of it after the chain
+    rule) and cannot evaluate them at a point; away from the integers, where every point of these
+    tests lies, they are 0.  (sign's derivative SymPy writes as a DiracDelta, 0 there already.)
+    """
+    steps = (sympy.floor, sympy.ceiling)
+    return sympy.diff(expr, symbol).replace(
+        lambda part: isinstance(part, (sympy.Derivative, sympy.Subs)) and part.has(*steps),
+        lambda part: sympy.Integer(0),
+    )
 
 
 def close(actual: float, expected: float, rtol: float = EXACT_RTOL, atol: float = 1e-12) -> bool:
@@ -59,7 +74,30 @@ GATE_POINTS: dict[str, list[tuple[float, ...]]] = {
     "sin": [(1.3,), (-2.5,), (0.0,)],
     "cos": [(1.3,), (-2.5,), (0.0,)],
     "tan": [(0.3,), (-1.2,), (1.0,)],
+    "sec": [(0.5,), (-2.5,), (0.0,)],
+    "csc": [(0.5,), (-2.5,), (1.3,)],
+    "cot": [(0.5,), (-2.5,), (1.3,)],
+    "asin": [(0.3,), (-0.8,), (0.0,)],
+    "acos": [(0.3,), (-0.8,), (0.0,)],
+    "atan": [(1.3,), (-2.5,), (0.0,)],
+    # atan2(y, x) in all four quadrants and on the positive x axis
+    "atan2": [(1.0, -1.0), (-1.0, -1.0), (0.5, 2.0), (-2.0, 0.3), (0.0, 1.5)],
+    "sinh": [(1.3,), (-2.5,), (0.0,)],
+    "cosh": [(1.3,), (-2.5,), (0.0,)],
     "tanh": [(1.3,), (-2.5,), (0.0,)],
+    "asinh": [(1.3,), (-2.5,), (0.0,)],
+    "acosh": [(1.3,), (2.5,), (7.0,)],
+    "atanh": [(0.3,), (-0.8,), (0.0,)],
+    "log2": [(1.3,), (0.2,), (8.0,)],
+    "log10": [(1.3,), (0.2,), (1000.0,)],
+    "exp2": [(1.3,), (-2.5,), (0.0,)],
+    "cbrt": [(1.3,), (-2.5,), (8.0,)],
+    "hypot": [(3.0, 4.0), (-1.3, 0.7), (0.0, -2.0)],
+    "erf": [(0.5,), (-1.3,), (0.0,)],
+    "erfc": [(0.5,), (-1.3,), (3.0,)],
+    "floor": [(1.3,), (-2.5,), (0.75,)],
+    "ceil": [(1.3,), (-2.5,), (0.75,)],
+    "sign": [(1.3,), (-2.5,), (0.75,)],
     "sigmoid": [(1.3,), (-2.5,), (0.0,)],
     "relu": [(1.3,), (-2.5,), (0.75,)],
     "abs": [(1.3,), (-2.5,), (0.75,)],
@@ -99,11 +137,11 @@ def test_rule_is_the_sympy_derivative(name: str) -> None:
     for position, symbol in enumerate(symbols):
         rule = gate.rules[position]
         local = rule(SYMPY_NS, *symbols, out, sympy.Integer(1))
-        derivative = sympy.diff(out, symbol)
+        reference = derivative(out, symbol)
         for values in GATE_POINTS[name]:
             point = {str(s): v for s, v in zip(symbols, values, strict=True)}
             got = sympy_float(local, point)
-            want = sympy_float(derivative, point)
+            want = sympy_float(reference, point)
             assert close(got, want), (name, position, values, got, want)
 
 
@@ -130,11 +168,18 @@ EVALUATE_POINTS: dict[str, list[tuple[Any, ...]]] = {
     "max": [(1.3, -0.7), (-2.5, 4.0), (2.0, 2.0)],
     "min": [(1.3, -0.7), (-2.5, 4.0), (2.0, 2.0)],
     "pow": [(1.5, 2.5), (0.7, -1.3), (3.0, 0.5), (-2.0, 3.0)],
+    "atan2": [*GATE_POINTS["atan2"], (0.0, -1.0), (3.0, 0.0), (-3.0, 0.0)],
+    "hypot": [*GATE_POINTS["hypot"], (0.0, 0.0), (-0.0, -3.0)],
+    "cbrt": [*GATE_POINTS["cbrt"], (0.0,), (-27.0,), (1e-300,)],
+    "erfc": [*GATE_POINTS["erfc"], (10.0,), (-10.0,)],
+    "floor": [*GATE_POINTS["floor"], (2.0,), (-3.0,), (-0.5,), (0.0,)],
+    "ceil": [*GATE_POINTS["ceil"], (2.0,), (-3.0,), (-0.5,), (0.0,)],
     "ge": [(1.0, 2.0), (2.0, 1.0), (1.5, 1.5)],
     "gt": [(1.0, 2.0), (2.0, 1.0), (1.5, 1.5)],
     "eq": [(1.0, 2.0), (1.5, 1.5)],
     "where": [(True, 2.0, 3.0), (False, 2.0, 3.0)],
     "sign": [(-2.5,), (0.0,), (3.0,)],
+    "unit": [(3.0, 5.0), (-1.5, 2.0), (0.0, 2.0)],
 }
 
 
@@ -170,6 +215,11 @@ POSITIVE_X3 = _points("x", (1.3,), (0.4,), (5.5,))
 XY3 = _points("x y", (1.3, -0.7), (-2.5, 4.0), (0.25, 0.5))
 POWER3 = _points("x y", (1.5, 2.5), (0.7, -1.3), (3.0, 0.5))
 ABC3 = _points("a b c", (1.3, -0.7, 0.2), (-2.5, 4.0, 1.0), (0.25, 0.5, 3.0))
+INSIDE_UNIT_X3 = _points("x", (0.3,), (-0.7,), (0.95,))
+ABOVE_ONE_X3 = _points("x", (1.05,), (2.5,), (40.0,))
+# atan2(y, x) in the four quadrants, and next to the branch cut on either side of it
+ATAN2_POINTS = _points("y x", (1.0, -1.0), (-1.0, -1.0), (0.5, 2.0), (-2.0, 0.3), (1e-3, -2.0))
+ATAN2_POINTS += _points("y x", (-1e-3, -2.0))
 
 x, y, a, b, c = (sym(n) for n in ("x", "y", "a", "b", "c"))
 
@@ -191,7 +241,29 @@ ONE_GATE: dict[str, tuple[Any, list[dict[str, float]]]] = {
     "sin(x)": (sympy.sin(x), X3),
     "cos(x)": (sympy.cos(x), X3),
     "tan(x)": (sympy.tan(x), X3[:2] + _points("x", (1.2,))),
+    "sec(x)": (sympy.sec(x), X3),
+    "csc(x)": (sympy.csc(x), X3),
+    "cot(x)": (sympy.cot(x), X3),
+    "asin(x)": (sympy.asin(x), INSIDE_UNIT_X3),
+    "acos(x)": (sympy.acos(x), INSIDE_UNIT_X3),
+    "atan(x)": (sympy.atan(x), X3),
+    "atan2(y, x)": (sympy.atan2(y, x), ATAN2_POINTS),
+    "sinh(x)": (sympy.sinh(x), X3),
+    "cosh(x)": (sympy.cosh(x), X3),
     "tanh(x)": (sympy.tanh(x), X3),
+    "asinh(x)": (sympy.asinh(x), X3),
+    "acosh(x)": (sympy.acosh(x), ABOVE_ONE_X3),
+    "atanh(x)": (sympy.atanh(x), INSIDE_UNIT_X3),
+    "log2(x)": (sympy.log(x) / sympy.log(2), POSITIVE_X3),
+    "log10(x)": (sympy.log(x) / sympy.log(10), POSITIVE_X3),
+    "exp2(x)": (2**x, X3),
+    "cbrt(x)": (sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3), X3),
+    "hypot(x, y)": (sympy.sqrt(x**2 + y**2), XY3),
+    "erf(x)": (sympy.erf(x), X3),
+    "erfc(x)": (sympy.erfc(x), X3 + _points("x", (4.5,))),
+    "floor(x)": (sympy.floor(x), X3),
+    "ceil(x)": (sympy.ceiling(x), X3),
+    "sign(x)": (sympy.sign(x), X3),
     "sigmoid(x)": (1 / (1 + sympy.exp(-x)), X3),
     "relu(x)": (sympy.Max(x, 0), X3),
     "abs(x)": (sympy.Abs(x), X3),
@@ -230,7 +302,7 @@ def check_formula(text: str, expr: Any, points: list[dict[str, float]]) -> None:
     assert sorted(f.wrt) == names
     expected_value = [sympy_float(expr, point) for point in points]
     expected_grad = {
-        name: [sympy_float(sympy.diff(expr, sym(name)), point) for point in points]
+        name: [sympy_float(derivative(expr, sym(name)), point) for point in points]
         for name in names
     }
 
@@ -292,6 +364,16 @@ CONVENTIONS: list[tuple[str, dict[str, float], float, dict[str, float]]] = [
     ("max(x, 0)", {"x": 0.0}, 0.0, {"x": 1.0}),
     ("min(0, x)", {"x": 0.0}, 0.0, {"x": 0.0}),
     ("min(x, 0)", {"x": 0.0}, 0.0, {"x": 1.0}),
+    # hypot's cone: 0, 0 at the origin, as norm′(0) = 0 (a/hypot(a, b) would be 0/0)
+    ("hypot(a, b)", {"a": 0.0, "b": 0.0}, 0.0, {"a": 0.0, "b": 0.0}),
+    ("hypot(a, b) + a", {"a": 0.0, "b": 0.0}, 0.0, {"a": 1.0, "b": 0.0}),
+    # steps: the gradient is 0 at the jumps too
+    ("floor(x)", {"x": 2.0}, 2.0, {"x": 0.0}),
+    ("floor(x)", {"x": -3.0}, -3.0, {"x": 0.0}),
+    ("ceil(x)", {"x": 2.0}, 2.0, {"x": 0.0}),
+    ("ceil(x)", {"x": -0.5}, -0.0, {"x": 0.0}),
+    ("sign(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
+    ("sign(x) * x", {"x": 0.0}, 0.0, {"x": 0.0}),
 ]
 
 
@@ -376,3 +458,142 @@ def test_power_zero_at_zero_array() -> None:
     value, grads = f(np.array([0.0, 1.5]))
     np.testing.assert_array_equal(value, [1.0, 1.0])
     np.testing.assert_array_equal(grads["x"], [0.0, 0.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# atan2: the quadrants, and the branch cut on the negative x axis.
+
+# (y, x) -> the angle, written from the geometry of the point (x, y)
+QUADRANTS = [
+    ((1.0, 1.0), math.pi / 4),
+    ((1.0, -1.0), 3 * math.pi / 4),
+    ((-1.0, -1.0), -3 * math.pi / 4),
+    ((-1.0, 1.0), -math.pi / 4),
+    ((0.0, -1.0), math.pi),  # on the cut, +0.0 gives π ...
+    ((-0.0, -1.0), -math.pi),  # ... and -0.0 gives -π, as math.atan2 and numpy.arctan2 do
+    ((2.0, 0.0), math.pi / 2),
+]
+
+
+@pytest.mark.parametrize(("point", "angle"), QUADRANTS)
+def test_atan2_quadrants(point: tuple[float, float], angle: float) -> None:
+    y_value, x_value = point
+    squared = x_value**2 + y_value**2
+    gradient = {"y": x_value / squared, "x": -y_value / squared}  # x/(x²+y²), -y/(x²+y²)
+    f = symbackprop.compile("atan2(y, x)")
+    value, grads = f(y_value, x_value)
+    assert close(value, angle, rtol=1e-15) and math.copysign(1, value) == math.copysign(1, angle)
+    assert grads == pytest.approx(gradient, rel=1e-15)
+    array_value, array_grads = f(np.array([y_value]), np.array([x_value]))
+    assert close(array_value[0], angle, rtol=1e-15)
+    for name, expected in gradient.items():
+        assert close(array_grads[name][0], expected, rtol=1e-15), name
+    assert close(symbackprop.compile("arctan2(y, x)").value(y_value, x_value), angle, rtol=1e-15)
+
+
+def test_atan2_takes_y_first_as_math_and_numpy_do() -> None:
+    f = symbackprop.compile("atan2(a, b)")
+    assert f.inputs == ("a", "b")
+    assert close(f.value(1.0, 0.0), math.pi / 2, rtol=1e-15)  # the point (0, 1): straight up
+    assert close(f.value(0.0, 1.0), 0.0)
+
+
+def test_atan2_kink_is_the_distance_to_the_branch_cut() -> None:
+    kink = GATES["atan2"].kink
+    assert kink is not None
+    assert kink(0.25, -3.0) == 0.25  # above the cut
+    assert kink(-0.25, -3.0) == 0.25  # below it
+    assert kink(3.0, 4.0) == 5.0  # right of the origin, the cut's end is nearest
+
+
+# ---------------------------------------------------------------------------------------------
+# Accuracy far from the origin, and in the tails, against SymPy: no overflow, no warning.
+
+# (formula, inputs): the naive formulas would overflow (x² at 1e200) or cancel (1 - erf x).
+FAR_OUT: list[tuple[str, dict[str, float]]] = [
+    ("asinh(x)", {"x": 1e200}),
+    ("asinh(x)", {"x": -1e-200}),
+    ("acosh(x)", {"x": 1e200}),
+    ("cbrt(x)", {"x": -1e300}),
+    ("cbrt(x)", {"x": 1e-300}),
+    ("erfc(x)", {"x": 10.0}),
+    ("erfc(x)", {"x": 26.0}),
+    ("erf(x)", {"x": 1e-200}),
+    ("hypot(x, y)", {"x": 1e200, "y": -1e200}),
+    ("hypot(x, y)", {"x": 3e-200, "y": 4e-200}),
+    ("log10(x)", {"x": 1e-300}),
+    ("exp2(x)", {"x": -1000.0}),
+]
+
+
+@pytest.mark.parametrize(("text", "point"), FAR_OUT)
+def test_accurate_far_out(text: str, point: dict[str, float]) -> None:
+    expr = ONE_GATE[text][0]
+    expected_value = sympy_float(expr, point)
+    expected = {name: sympy_float(derivative(expr, sym(name)), point) for name in point}
+    f = symbackprop.compile(text)
+    arrays = {name: np.array([value]) for name, value in point.items()}
+    array_value, array_grads = f(**arrays)
+    for value, grads in [f(**point), (array_value[0], {k: g[0] for k, g in array_grads.items()})]:
+        assert close(value, expected_value, rtol=1e-14, atol=0.0), (text, value, expected_value)
+        for name, want in expected.items():
+            assert close(grads[name], want, rtol=1e-14, atol=0.0), (text, name, grads[name], want)
+
+
+# ---------------------------------------------------------------------------------------------
+# Aliases and the array form of erf.
+
+
+def test_aliases_name_callable_gates_and_collide_with_nothing() -> None:
+    assert ALIASES, "NumPy's names are aliases"
+    for alias, name in ALIASES.items():
+        assert FUNCTIONS[name].aliases.count(alias) == 1
+        assert alias not in GATES and alias not in CONSTANTS
+        assert alias in RESERVED
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_erf_array_form_is_math_per_element(name: str) -> None:
+    function = getattr(math, name)
+    array_form = GATES[name].array_form
+    helper = getattr(runtime, array_form.function)  # type: ignore[union-attr]
+    grid = np.linspace(-6.0, 6.0, 97).reshape(1, 97, 1)
+    result = helper(grid)
+    assert result.shape == grid.shape and result.dtype == np.float64
+    assert [float(v) for v in result.ravel()] == [function(float(v)) for v in grid.ravel()]
+    single = helper(np.float32(0.5))
+    assert isinstance(single, np.float32) and single == np.float32(function(0.5))
+    assert helper(np.array([0.5], dtype=np.float32)).dtype == np.float32
+    assert math.isnan(helper(np.array(np.nan))) and math.isnan(helper(np.array([np.nan]))[0])
+
+
+def test_erf_in_float32_array_mode_keeps_float32() -> None:
+    x32 = np.array([0.25, -1.5], dtype=np.float32)
+    value, grads = symbackprop.compile("erf(x)")(x32)
+    assert value.dtype == np.float32 and grads["x"].dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------------------
+# check() finds points inside each domain (acos only on [-1, 1] ...) and away from the kinks and
+# jumps (floor's integers, atan2's branch cut), and agrees with SymPy and finite differences.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acos(x)",
+        "acosh(x)",
+        "atanh(x)*log10(y)",
+        "arcsin(x) + atan(x) * log2(y)",
+        "atan2(y, x)",
+        "hypot(x, y) * sinh(x) / cosh(y)",
+        "cbrt(x) + asinh(x) * exp2(x)",
+        "erf(x) * erfc(y)",
+        "sec(x) + csc(x) * cot(x)",
+        "floor(x) * x + ceil(x**2) + sign(x) * y",
+    ],
+)
+def test_check_passes_for_the_elementary_functions(text: str) -> None:
+    report = symbackprop.check(text)
+    assert report.passed, str(report)
+    assert report.points == 20

@@ -43,6 +43,8 @@ INVALID_MULTIPLY = "invalid value encountered in multiply"
 INVALID_DIVIDE = "invalid value encountered in divide"
 INVALID_SUBTRACT = "invalid value encountered in subtract"
 INVALID_LOGADDEXP = "invalid value encountered in logaddexp"
+INVALID_ARCCOS = "invalid value encountered in arccos"
+DIVIDE_ARCTANH = "divide by zero encountered in arctanh"
 
 
 def math_error(function: Callable[..., float], *arguments: float) -> str:
@@ -176,6 +178,44 @@ def np_max(x: Any, y: Any) -> tuple[Any, dict[str, Any]]:
 
 def np_min(x: Any, y: Any) -> tuple[Any, dict[str, Any]]:
     return np.minimum(x, y), {"x": np.where(y >= x, 1.0, 0.0), "y": np.where(y >= x, 0.0, 1.0)}
+
+
+def np_acos(x: Any) -> tuple[Any, dict[str, Any]]:
+    # d(acos x)/dx = −1/√(1 − x²), with 1 − x² as (1 − x)(1 + x)
+    return np.arccos(x), {"x": -1.0 / np.sqrt((1.0 - x) * (1.0 + x))}
+
+
+def np_atanh(x: Any) -> tuple[Any, dict[str, Any]]:
+    return np.arctanh(x), {"x": 1.0 / ((1.0 - x) * (1.0 + x))}
+
+
+def np_cbrt(x: Any) -> tuple[Any, dict[str, Any]]:
+    # d(∛x)/dx = 1/(3∛x²)
+    return np.cbrt(x), {"x": 1.0 / (3.0 * np.cbrt(x) ** 2)}
+
+
+def np_atan2(y: Any, x: Any) -> tuple[Any, dict[str, Any]]:
+    squared = x * x + y * y
+    return np.arctan2(y, x), {"y": x / squared, "x": -y / squared}
+
+
+def np_hypot(x: Any, y: Any) -> tuple[Any, dict[str, Any]]:
+    # a/hypot(a, b), and the documented 0 where hypot(a, b) = 0 (NumPy has no such choice).
+    length = np.hypot(x, y)
+    where = length != 0.0
+    gradients = {
+        name: np.divide(v, length, out=np.zeros_like(length), where=where)
+        for name, v in (("x", x), ("y", y))
+    }
+    return length, gradients
+
+
+def np_floor(x: Any) -> tuple[Any, dict[str, Any]]:
+    return np.floor(x), {"x": np.zeros_like(x)}  # a step: 0 wherever a derivative exists
+
+
+def np_floor_times(x: Any, y: Any) -> tuple[Any, dict[str, Any]]:
+    return np.floor(x) * y, {"x": np.zeros_like(x), "y": np.floor(x)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,6 +502,71 @@ CASES = [
     ),
     Case("exp(inf)", "exp(x)", (inf,), (inf, {"x": inf}), (inf, {"x": inf}, set()), np_exp),
     Case("exp(-inf)", "exp(x)", (-inf,), (0.0, {"x": 0.0}), (0.0, {"x": 0.0}, set()), np_exp),
+    # At the edge of its domain acos′ = −1/√(1 − x²) is −1/0: −inf, the one-sided limit.
+    Case(
+        "acos(1)",
+        "acos(x)",
+        (1.0,),
+        Fails("division by zero", "acos(x)", in_gradient=True),
+        (0.0, {"x": -inf}, {DIVIDE_DIVIDE}),
+        np_acos,
+    ),
+    Case(
+        "acos(2)",
+        "acos(x)",
+        (2.0,),
+        Fails(math_error(math.acos, 2.0), "acos(x)", in_gradient=False),
+        (nan, {"x": nan}, {INVALID_ARCCOS, INVALID_SQRT}),
+        np_acos,
+    ),
+    # atanh(1) = inf, which math treats as outside the domain.
+    Case(
+        "atanh(1)",
+        "atanh(x)",
+        (1.0,),
+        Fails(math_error(math.atanh, 1.0), "atanh(x)", in_gradient=False),
+        (inf, {"x": inf}, {DIVIDE_ARCTANH, DIVIDE_DIVIDE}),
+        np_atanh,
+    ),
+    # ∛x has a vertical tangent at 0: its derivative 1/(3∛x²) is 1/0.
+    Case(
+        "cbrt(0)",
+        "cbrt(x)",
+        (0.0,),
+        Fails("division by zero", "cbrt(x)", in_gradient=True),
+        (0.0, {"x": inf}, {DIVIDE_DIVIDE}),
+        np_cbrt,
+    ),
+    # atan2(0, 0) = 0, as math and NumPy define it, but its gradient x/(x² + y²) is 0/0.
+    Case(
+        "atan2(0, 0)",
+        "atan2(y, x)",
+        (0.0, 0.0),
+        Fails("division by zero", "atan2(y, x)", in_gradient=True),
+        (0.0, {"y": nan, "x": nan}, {INVALID_DIVIDE}),
+        np_atan2,
+    ),
+    # hypot at the origin: the chosen subgradient 0, 0, as norm's.
+    Case(
+        "hypot(0, 0)",
+        "hypot(x, y)",
+        (0.0, 0.0),
+        (0.0, {"x": 0.0, "y": 0.0}),
+        (0.0, {"x": 0.0, "y": 0.0}, set()),
+        np_hypot,
+    ),
+    # Steps: the gradient is 0 at the step, at infinities and NaN, and whatever the upstream.
+    Case("floor(2)", "floor(x)", (2.0,), (2.0, {"x": 0.0}), (2.0, {"x": 0.0}, set()), np_floor),
+    Case("floor(inf)", "floor(x)", (inf,), (inf, {"x": 0.0}), (inf, {"x": 0.0}, set()), np_floor),
+    Case("floor(nan)", "floor(x)", (nan,), (nan, {"x": 0.0}), (nan, {"x": 0.0}, set()), np_floor),
+    Case(
+        "floor(2.5)*inf",
+        "floor(x)*y",
+        (2.5, inf),
+        (inf, {"x": 0.0, "y": 2.0}),
+        (inf, {"x": 0.0, "y": 2.0}, set()),
+        np_floor_times,
+    ),
 ]
 
 FLOAT_RESULTS = [case for case in CASES if not isinstance(case.float_mode, Fails)]
