@@ -13,7 +13,9 @@ see which helpers take `out=`).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from types import CodeType
 
 import numpy as np
 
@@ -139,6 +141,8 @@ class _Emitter:
                 reserved |= {name for _, name in form.imports}
             elif _is_call(gate, mode):
                 reserved.add(form.function)
+                if form.module == RUNTIME_MODULE:
+                    reserved |= set(helper_closure([form.function]))
         self.inputs = backward.graph.input_nodes()
         self.gradient_nodes = {
             node.args[0]: index for index, node in enumerate(self.nodes) if node.op == GRADIENT
@@ -203,12 +207,22 @@ class _Emitter:
         )
 
     def _import_lines(self) -> list[str]:
-        lines: list[str] = []
-        if self.mode == ARRAY:
+        """Imports, then the runtime helpers the code calls, copied in so the module stands
+        alone: `symbackprop source f > grad.py` needs only NumPy to run."""
+        helpers = helper_closure(name for module, name in self.imports if module == RUNTIME_MODULE)
+        lines: list[str] = ["from __future__ import annotations", ""] if helpers else []
+        modules = {module for helper in helpers for module in _HELPER_MODULES[helper]}
+        if "math" in modules:
+            lines.append("import math")
+        if self.mode == ARRAY or "numpy" in modules:
             lines.append(f"import numpy as {NUMPY_ALIAS}")
-        for module in sorted({module for module, _ in self.imports}):
+        for module in sorted({module for module, _ in self.imports} - {RUNTIME_MODULE}):
             names = ", ".join(sorted(name for owner, name in self.imports if owner == module))
             lines.append(f"from {module} import {names}")
+        if helpers:
+            lines += ["", "", f"# Helpers copied from {RUNTIME_MODULE}: no need to install it."]
+        for helper in helpers:
+            lines += ["", "", *_HELPER_SOURCES[helper].rstrip("\n").split("\n")]
         return lines
 
     # -- blocks --------------------------------------------------------------------------
@@ -513,6 +527,53 @@ class _Emitter:
         if form.module not in ("", "builtins"):
             self.imports.add((form.module, form.function))
         return form.function
+
+
+def _runtime_helpers() -> tuple[
+    dict[str, str], dict[str, frozenset[str]], dict[str, frozenset[str]]
+]:
+    """For each function of `runtime`: its source, the modules it uses ("math", "numpy") and
+    the other runtime functions it calls — read once, so that generated modules can copy it."""
+    functions = {
+        name: function
+        for name, function in vars(runtime).items()
+        if inspect.isfunction(function) and function.__module__ == runtime.__name__
+    }
+    sources: dict[str, str] = {}
+    modules: dict[str, frozenset[str]] = {}
+    calls: dict[str, frozenset[str]] = {}
+    for name, function in functions.items():
+        names = _global_names(function.__code__)
+        sources[name] = inspect.getsource(function)
+        modules[name] = frozenset(
+            module for module, alias in (("math", "math"), ("numpy", "np")) if alias in names
+        )
+        calls[name] = frozenset(names & functions.keys())
+    return sources, modules, calls
+
+
+def _global_names(code: CodeType) -> set[str]:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            names |= _global_names(constant)
+    return names
+
+
+_HELPER_SOURCES, _HELPER_MODULES, _HELPER_CALLS = _runtime_helpers()
+
+
+def helper_closure(names: Iterable[str]) -> list[str]:
+    """The runtime helpers `names` and those they call, in the order `runtime` defines them."""
+    wanted: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending += _HELPER_CALLS[name]
+    order = list(_HELPER_SOURCES)
+    return sorted(wanted, key=order.index)
 
 
 _INFIX_UFUNCS = {

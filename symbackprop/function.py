@@ -283,10 +283,13 @@ class CompiledFunction:
         line = None
         traceback = error.__traceback__
         while traceback is not None:
-            if traceback.tb_frame.f_code.co_filename == filename:
+            # The deepest line of a gate: a helper copied into the module has no span of its
+            # own, and the line that called it does.
+            located = traceback.tb_frame.f_code.co_filename == filename
+            if located and traceback.tb_lineno in module.line_spans:
                 line = traceback.tb_lineno
             traceback = traceback.tb_next
-        if line is None or line not in module.line_spans:
+        if line is None:
             return None
         span = module.line_spans[line]
         snippet = self.text[span.start : span.end]

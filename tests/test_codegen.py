@@ -10,8 +10,12 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import re
+import subprocess
+import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import symbackprop as sb
@@ -69,6 +73,18 @@ def lines_of(source: str, function: str = "value_and_grad") -> list[str]:
     """The body lines (not comments) of one generated function."""
     body = source.split(f"def {function}(", 1)[1].split("\n\n", 1)[0]
     return [line.strip() for line in body.splitlines()[1:] if not line.strip().startswith("#")]
+
+
+def generated_functions(source: str) -> ast.Module:
+    """`value_and_grad` and `value` alone: the code generated for the formula, without the
+    runtime helpers copied in above them (careful library code, not staged gates)."""
+    tree = ast.parse(source)
+    tree.body = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name in ("value_and_grad", "value")
+    ]
+    return tree
 
 
 def test_lecture_example_reads_like_staged_backprop():
@@ -137,7 +153,7 @@ def test_array_code_for_equal_shapes_has_no_reductions():
 @pytest.mark.parametrize("mode", ["float", "array"])
 def test_one_operation_a_line(text, mode):
     """Each assignment applies one gate to names and constants, as staged code does."""
-    tree = ast.parse(sb.compile(text).source_for(mode))
+    tree = generated_functions(sb.compile(text).source_for(mode))
     simple = (ast.Name, ast.Constant)
     # A gate staged in place (float mode's sigmoid, an `if` block) is one gate's own code.
     for node in ast.walk(tree):
@@ -175,7 +191,7 @@ def test_one_operation_a_line(text, mode):
 @pytest.mark.parametrize("mode", ["float", "array"])
 def test_no_multiplication_by_one_or_addition_of_zero(text, mode):
     source = sb.compile(text).source_for(mode)
-    tree = ast.parse(source)
+    tree = generated_functions(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.BinOp):
             left, right = (
@@ -292,3 +308,42 @@ def test_pruning_renumbers_nodes_keeping_every_other_field():
     nodes = [Node("const", value=5.0), Node("input", label="x"), every_field]
     graph = pruned(nodes, 2, ("x",), "sum(x)")
     assert graph.nodes == (nodes[1], replace(every_field, args=(0,)))
+
+
+STANDALONE_CHECK = """
+import sys
+sys.modules["symbackprop"] = None  # importing symbackprop now fails: the module must not need it
+namespace = {}
+exec(compile(sys.stdin.read(), "grad.py", "exec"), namespace)
+import numpy as np
+arguments = [np.linspace(0.5, 1.5, 3) if sys.argv[1] == "array" else 0.7] * int(sys.argv[2])
+value, gradients = namespace["value_and_grad"](*arguments)
+print(repr(float(np.sum(value))), sorted(gradients))
+"""
+
+
+@pytest.mark.parametrize("mode", ["float", "array"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "softplus(x) + erf(y) * relu(x - y) + sigmoid(x) + max(x, y)",
+        "logaddexp(x, y) + sec(x) + floor(y) + hypot(x, y)",
+    ],
+)
+def test_generated_module_runs_without_symbackprop(text, mode):
+    """`symbackprop source f > grad.py`: the helpers it calls are copied in, so a user can
+    vendor the file; it runs with NumPy alone (and floats with the standard library alone)."""
+    f = sb.compile(text)
+    source = f.source_for(mode, shapes={name: (3,) for name in f.inputs})
+    assert not re.search(r"^\s*(import|from) symbackprop", source, re.MULTILINE)
+    result = subprocess.run(
+        [sys.executable, "-c", STANDALONE_CHECK, mode, str(len(f.inputs))],
+        input=source,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    point = [np.linspace(0.5, 1.5, 3) if mode == "array" else 0.7] * len(f.inputs)
+    value, gradients = f(*point)
+    assert result.stdout == f"{float(np.sum(value))!r} {sorted(gradients)}\n"
