@@ -318,7 +318,9 @@ def test_an_alias_calls_the_same_gate(alias: str) -> None:
     assert by_alias(*point) == by_name(*point)
     value, gradients = by_alias(*(np.array([value]) for value in point))
     expected_value, expected_gradients = by_name(*(np.array([value]) for value in point))
-    assert value == expected_value and gradients == pytest.approx(expected_gradients)
+    assert value == expected_value and gradients.keys() == expected_gradients.keys()
+    for input_name, gradient in gradients.items():
+        np.testing.assert_array_equal(gradient, expected_gradients[input_name])
 
 
 def test_aliases_and_names_mix_in_one_program() -> None:
