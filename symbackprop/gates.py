@@ -440,9 +440,12 @@ _GATE_LIST: tuple[Gate, ...] = (
         sympy=lambda sp, a, b: a**b,
         rules=(
             lambda ns, a, b, out, up: b * a ** (b - 1) * up,
-            lambda ns, a, b, out, up: out * ns.log(a) * up,
+            lambda ns, a, b, out, up: ns.xlogy(out, a) * up,
         ),
-        explanation="d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·log(a)",
+        explanation=(
+            "d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·log(a), taken as 0 where a^b = 0 "
+            "(0^b is 0 for every b > 0)"
+        ),
         identity=1.0,
         absorbing=(0.0, 1.0),
     ),
@@ -1004,6 +1007,19 @@ _GATE_LIST: tuple[Gate, ...] = (
         callable=False,
         internal=True,
         shape=lambda a, b: (_size(a), _size(b)),
+    ),
+    Gate(
+        name="xlogy",
+        arity=2,
+        notation=_function("xlogy"),
+        float_form=_runtime("xlogy"),
+        array_form=_runtime("xlogy_array"),
+        evaluate=runtime.xlogy,
+        sympy=lambda sp, x, y: x * sp.log(y),
+        rules=(),
+        explanation="x·log(y), taken as 0 where x = 0: the exponent's gradient of a power",
+        callable=False,
+        internal=True,
     ),
     Gate(
         name="unit",

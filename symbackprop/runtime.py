@@ -88,6 +88,17 @@ def cot(t: float) -> float:
     return 1.0 / math.tan(t)
 
 
+def xlogy(x: float, y: float) -> float:
+    """x·log y, and 0 where x = 0 (unless y is NaN), as `scipy.special.xlogy`.
+
+    The gradient of a^b by b is a^b·log a: at a = 0 it is 0 (0^b is 0 for every b > 0), where
+    the product 0·log 0 would be a domain error or NaN.  JAX and PyTorch give 0 there too.
+    """
+    if x == 0.0 and y == y:
+        return 0.0
+    return x * math.log(y)
+
+
 def unit(x: float, length: float) -> float:
     """x / length, and 0 where the length is 0: the gradient of hypot, 0 at the origin."""
     return x / length if length != 0.0 else 0.0
@@ -205,6 +216,17 @@ def softmax(x: Any, axis: int | None = None) -> Any:
 def norm(x: Any) -> Any:
     """The L2 norm of all elements."""
     return np.sqrt(np.sum(np.square(x)))
+
+
+def xlogy_array(x: Any, y: Any) -> Any:
+    """Elementwise x·log y, and 0 where x = 0 (unless y is NaN); see `xlogy`.  The logarithm is
+    taken only where it is needed, so log 0 there gives no warning."""
+    x = np.asarray(x, dtype=np.result_type(x, np.float64))
+    y = np.asarray(y)
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    needed = np.broadcast_to((x != 0) | np.isnan(y), shape)
+    logs = np.log(np.broadcast_to(y, shape), out=np.zeros(shape, x.dtype), where=needed)
+    return x * logs
 
 
 def unit_array(x: Any, length: Any) -> Any:

@@ -180,6 +180,7 @@ EVALUATE_POINTS: dict[str, list[tuple[Any, ...]]] = {
     "where": [(True, 2.0, 3.0), (False, 2.0, 3.0)],
     "sign": [(-2.5,), (0.0,), (3.0,)],
     "unit": [(3.0, 5.0), (-1.5, 2.0), (0.0, 2.0)],
+    "xlogy": [(2.0, 3.0), (-1.5, 0.5), (0.0, 2.0)],
 }
 
 
@@ -597,3 +598,31 @@ def test_check_passes_for_the_elementary_functions(text: str) -> None:
     report = symbackprop.check(text)
     assert report.passed, str(report)
     assert report.points == 20
+
+
+@pytest.mark.parametrize("mode", ["float", "array"])
+def test_power_gradient_by_the_exponent_is_zero_at_base_zero(mode: str) -> None:
+    """0^y = 0 for every y > 0, so ∂(x^y)/∂y = 0 there, though x^y·log x reads 0·(−inf).
+
+    JAX and PyTorch give 0 too; elsewhere it is x^y·log x (SymPy's derivative).
+    """
+    f = symbackprop.compile("x**y")
+    convert = (lambda v: np.array([v])) if mode == "array" else float
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no warning for the log 0 that is not taken
+        _, gradients = f(convert(0.0), convert(2.5))
+        assert float(np.squeeze(gradients["y"])) == 0.0
+        assert float(np.squeeze(gradients["x"])) == 0.0
+        _, gradients = f(convert(2.0), convert(3.0))
+    x, y = sympy.symbols("x y")
+    expected = float(sympy.diff(x**y, y).subs({x: 2, y: 3}))
+    assert float(np.squeeze(gradients["y"])) == pytest.approx(expected, rel=1e-15)
+
+
+def test_xlogy_array_keeps_nan_and_warns_only_where_log_is_taken() -> None:
+    x = np.array([0.0, 0.0, 2.0, 0.0])
+    y = np.array([0.0, np.nan, 3.0, 5.0])
+    result = runtime.xlogy_array(x, y)
+    np.testing.assert_array_equal(result, [0.0, np.nan, 2.0 * math.log(3.0), 0.0])
+    with pytest.warns(RuntimeWarning):
+        runtime.xlogy_array(np.array([1.0]), np.array([-1.0]))
