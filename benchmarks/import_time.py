@@ -31,12 +31,15 @@ def _environment() -> dict[str, str]:
     """The environment for the child interpreters: they import this process's symbackprop.
 
     The BLAS thread limits that `python -m benchmarks` set for its own timings are removed
-    (with one thread, NumPy imports faster than it does for a user).
+    (with one thread, NumPy imports faster than it does for a user), and so is
+    PYTHONDONTWRITEBYTECODE: a user's Python keeps compiled modules in `__pycache__` (pip writes
+    them for installed packages), so an import does not compile symbackprop's source each time.
     """
     root = str(Path(symbackprop.__file__).resolve().parent.parent)
     environment = dict(os.environ)
     for variable in environment.pop("BENCHMARKS_DEFAULTED_ENV", "").split(","):
         environment.pop(variable, None)
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     paths = [root, *filter(None, environment.get("PYTHONPATH", "").split(os.pathsep))]
     environment["PYTHONPATH"] = os.pathsep.join(paths)
     return environment
@@ -96,6 +99,7 @@ def run(config: Config) -> WorkloadResult:
     sympy_times = []
     first_call_times = []
     heavy: dict[tuple[str, str], list[float]] = defaultdict(list)
+    importtime("symbackprop")  # writes the bytecode caches, as a user's first import does
     for _ in range(runs):  # interleaved, so the machine's load falls on all alike
         numpy_times.append(importtime("numpy")[0])
         seconds, lines = importtime("symbackprop")

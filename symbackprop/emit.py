@@ -12,6 +12,7 @@ see which helpers take `out=`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -211,7 +212,7 @@ class _Emitter:
         alone: `symbackprop source f > grad.py` needs only NumPy to run."""
         helpers = helper_closure(name for module, name in self.imports if module == RUNTIME_MODULE)
         lines: list[str] = ["from __future__ import annotations", ""] if helpers else []
-        modules = {module for helper in helpers for module in _HELPER_MODULES[helper]}
+        modules = {module for helper in helpers for module in _helper_uses(helper)[0]}
         if "math" in modules:
             lines.append("import math")
         if self.mode == ARRAY or "numpy" in modules:
@@ -222,7 +223,7 @@ class _Emitter:
         if helpers:
             lines += ["", "", f"# Helpers copied from {RUNTIME_MODULE}: no need to install it."]
         for helper in helpers:
-            lines += ["", "", *_HELPER_SOURCES[helper].rstrip("\n").split("\n")]
+            lines += ["", "", *_helper_source(helper).rstrip("\n").split("\n")]
         return lines
 
     # -- blocks --------------------------------------------------------------------------
@@ -529,27 +530,11 @@ class _Emitter:
         return form.function
 
 
-def _runtime_helpers() -> tuple[
-    dict[str, str], dict[str, frozenset[str]], dict[str, frozenset[str]]
-]:
-    """For each function of `runtime`: its source, the modules it uses ("math", "numpy") and
-    the other runtime functions it calls — read once, so that generated modules can copy it."""
-    functions = {
-        name: function
-        for name, function in vars(runtime).items()
-        if inspect.isfunction(function) and function.__module__ == runtime.__name__
-    }
-    sources: dict[str, str] = {}
-    modules: dict[str, frozenset[str]] = {}
-    calls: dict[str, frozenset[str]] = {}
-    for name, function in functions.items():
-        names = _global_names(function.__code__)
-        sources[name] = inspect.getsource(function)
-        modules[name] = frozenset(
-            module for module, alias in (("math", "math"), ("numpy", "np")) if alias in names
-        )
-        calls[name] = frozenset(names & functions.keys())
-    return sources, modules, calls
+_HELPERS = {
+    name: function
+    for name, function in vars(runtime).items()
+    if inspect.isfunction(function) and function.__module__ == runtime.__name__
+}
 
 
 def _global_names(code: CodeType) -> set[str]:
@@ -560,7 +545,20 @@ def _global_names(code: CodeType) -> set[str]:
     return names
 
 
-_HELPER_SOURCES, _HELPER_MODULES, _HELPER_CALLS = _runtime_helpers()
+@functools.cache
+def _helper_uses(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The modules ("math", "numpy") and the other runtime helpers that helper `name` uses."""
+    names = _global_names(_HELPERS[name].__code__)
+    modules = frozenset(
+        module for module, alias in (("math", "math"), ("numpy", "np")) if alias in names
+    )
+    return modules, frozenset(names & _HELPERS.keys())
+
+
+@functools.cache
+def _helper_source(name: str) -> str:
+    """The source of runtime helper `name`, read on first use (not at import: reading costs)."""
+    return inspect.getsource(_HELPERS[name])
 
 
 def helper_closure(names: Iterable[str]) -> list[str]:
@@ -571,8 +569,8 @@ def helper_closure(names: Iterable[str]) -> list[str]:
         name = pending.pop()
         if name not in wanted:
             wanted.add(name)
-            pending += _HELPER_CALLS[name]
-    order = list(_HELPER_SOURCES)
+            pending += _helper_uses(name)[1]
+    order = list(_HELPERS)
     return sorted(wanted, key=order.index)
 
 
