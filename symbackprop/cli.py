@@ -119,7 +119,14 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("expr", metavar="EXPR", help="the formula, '-' for stdin, or @FILE")
     source.add_argument("--wrt", metavar="NAME,...", help="only these inputs' gradients")
     source.add_argument(
-        "--mode", choices=("float", "array"), default="float", help="math floats or NumPy arrays"
+        "--mode",
+        choices=("float", "array"),
+        help="math floats or NumPy arrays (default: float, or array for array operations)",
+    )
+    source.add_argument(
+        "--shapes",
+        metavar="NAME=DIMS,...",
+        help="the inputs' shapes for array code, as W=3x4,x=4 (empty for a number: b=)",
     )
     source.add_argument("--no-rewrite", action="store_true", help="compile exactly as written")
     source.set_defaults(run=_source)
@@ -225,7 +232,11 @@ def _source(arguments: argparse.Namespace) -> int:
     function = compile_text(
         read_expression(arguments.expr), wrt=wrt, rewrite=not arguments.no_rewrite
     )
-    print(function.source_for(arguments.mode), end="")
+    shapes = parse_shapes(arguments.shapes, function.inputs) if arguments.shapes else None
+    if arguments.mode is None and shapes is None:
+        print(function.source, end="")
+    else:
+        print(function.source_for(arguments.mode or "array", shapes), end="")
     return 0
 
 
@@ -419,6 +430,29 @@ def parse_point(text: str) -> dict[str, float]:
         except ValueError:
             raise UsageError(f"--at: {name} = {number.strip()!r} is not a number") from None
     return point
+
+
+def parse_shapes(text: str, inputs: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """`"W=3x4,x=4,b="` → `{"W": (3, 4), "x": (4,), "b": ()}`; inputs not named are numbers."""
+    shapes: dict[str, tuple[int, ...]] = dict.fromkeys(inputs, ())
+    given: set[str] = set()
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, dims = (part.strip() for part in item.partition("="))
+        if not equals or not name:
+            raise UsageError(f"--shapes expects NAME=DIMS pairs such as W=3x4, got {item!r}")
+        if name not in shapes:
+            raise UsageError(f"--shapes names {name!r}, which is not an input")
+        if name in given:
+            raise UsageError(f"--shapes gives {name} twice")
+        given.add(name)
+        try:
+            shape = tuple(int(size) for size in dims.split("x")) if dims else ()
+        except ValueError:
+            raise UsageError(f"--shapes: {name} = {dims!r} is not sizes such as 3x4") from None
+        if any(size < 0 for size in shape):
+            raise UsageError(f"--shapes: {name} has a negative size")
+        shapes[name] = shape
+    return shapes
 
 
 def _json_number(value: float) -> float | str:

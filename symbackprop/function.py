@@ -109,6 +109,16 @@ class CompiledFunction:
             signature = self._default_shapes
         else:
             signature = tuple(() for _ in self.inputs)
+            try:
+                return self._specialized(signature, upstream=False)[0].source
+            except ShapeError as error:
+                raise ShapeError(
+                    f"{error.message}; array code is generated for the inputs' shapes, and "
+                    "without them every input is taken as a number: give them (shapes= in "
+                    "Python, --shapes W=3x4,x=4 on the command line)",
+                    error.span,
+                    error.source,
+                ) from None
         return self._specialized(signature, upstream=False)[0].source
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:

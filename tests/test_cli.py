@@ -387,3 +387,26 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
     err = capsys.readouterr().err
     assert "usage: symbackprop" in err
     assert "Traceback" not in err
+
+
+def test_source_of_an_array_formula_takes_shapes(capsys: pytest.CaptureFixture[str]) -> None:
+    """Array code depends on the inputs' shapes: --shapes gives them, and without them the
+    error says how (every input is otherwise taken as a number, where @ has no meaning)."""
+    text = "q = W @ x; sum(q*q)"
+    assert main(["source", text, "--shapes", "W=3x4,x=4"]) == 0
+    out = capsys.readouterr().out
+    assert "dW = np.outer(dq, x)" in out and "import numpy as np" in out
+    assert out == symbackprop.compile(text).source_for("array", {"W": (3, 4), "x": (4,)})
+    assert main(["source", text]) == 2
+    err = capsys.readouterr().err
+    assert "--shapes W=3x4,x=4" in err and "Traceback" not in err
+    for bad in ["z=3", "x=3xa", "x=4,x=4", "x", "x=-1"]:
+        assert main(["source", text, "--shapes", bad]) == 2, bad
+        assert capsys.readouterr().err.startswith("symbackprop: error: --shapes")
+
+
+def test_source_picks_array_mode_for_array_operations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["source", "sum(x * x)"]) == 0
+    assert "np.sum(mul1)" in capsys.readouterr().out
+    assert main(["source", "x * y"]) == 0
+    assert "import numpy" not in capsys.readouterr().out  # float mode: plain Python
