@@ -193,13 +193,21 @@ class CompiledFunction:
             function = (
                 self._float_value_and_grad if which == VALUE_AND_GRAD else self._float_forward()
             )
-            if all(type(value) is float for value in values):
+            for value in values:
+                if type(value) is not float:
+                    break
+            else:
                 return self._guarded(self._float_module, function, values)
-            if all(isinstance(value, (int, float)) for value in values):
-                floats = tuple(
-                    _as_float(name, value) for name, value in zip(self.inputs, values, strict=True)
-                )
-                return self._guarded(self._float_module, function, floats)
+            floats = []
+            for name, value in zip(self.inputs, values, strict=True):
+                if type(value) is float:
+                    floats.append(value)
+                elif isinstance(value, (int, float)):  # ints, bools, NumPy's float64
+                    floats.append(_as_float(name, value))
+                else:
+                    break
+            else:
+                return self._guarded(self._float_module, function, tuple(floats))
         operands = tuple(
             _as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
         )
