@@ -121,15 +121,17 @@ def _magnitude(value: Any, weight: float) -> float:
 _STEP = sp.Function("step_")
 MPMATH = [{"step_": lambda t: mpmath.mpf(1 if t > 0 else 0.5 if t == 0 else 0)}, "mpmath"]
 # lambdify's own printer settings, but terms left unordered: ordering evaluates numeric terms,
-# which for exp(exp(400)) takes SymPy minutes.  And cot printed as mpmath's cot: the printer
-# would rewrite it as 1/tan, rewriting its argument too, where |atan2(x, -tanh x)| becomes the
-# square root of a product with a complex conjugate, which mpmath's atan2 cannot take.
+# which for exp(exp(400)) takes SymPy minutes.  And cot, sec and csc printed as mpmath's own:
+# the printer would rewrite them as 1/tan, 1/cos and 1/sin, rewriting their argument too, where
+# |atan2(x, -tanh x)| becomes the square root of a product with a complex conjugate, which
+# mpmath's atan2 cannot take, and e^x becomes cosh x + sinh x, which cancels all its digits
+# for large negative x (csc(log(e^4 + e^-210)) came out as −6.09 instead of −1.32).
 _PRINTER = MpmathPrinter(
     {
         "fully_qualified_modules": False,
         "inline": True,
         "allow_unknown_functions": True,
-        "user_functions": {"cot": "cot"},
+        "user_functions": {"cot": "cot", "sec": "sec", "csc": "csc"},
         "order": "none",
     }
 )
