@@ -131,7 +131,7 @@ def symbackprop_contenders() -> list[Contender]:
             naive,
             POSITIONAL,
             _namespace(naive),
-            note="naive 1/(1+exp) gates, no stable sigmoid call",
+            note="naive 1/(1+exp) gates as written, no stable sigmoid",
         ),
     ]
 

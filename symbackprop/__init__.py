@@ -6,8 +6,9 @@
     (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
 
 The pipeline, one module per stage: `parse` (text → syntax tree) → `lower` (→ gate graph) →
-`backprop` (→ backward pass) → `emit` (→ Python source) → `load` (→ function); `pipeline.compile`
-runs them in order.  Every gate is described once, in `gates`.
+`rewrite` (naive formulas → stable gates) → `backprop` (→ backward pass) → `emit` (→ Python
+source) → `load` (→ function); `pipeline.compile` runs the first three, the compiled function
+the rest.  Every gate is described once, in `gates`.
 """
 
 from . import optim

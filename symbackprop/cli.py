@@ -37,10 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     try:
-        return int(arguments.run(arguments))
+        status = int(arguments.run(arguments))
+        sys.stdout.flush()  # so that a closed pipe shows here, not in Python's flush at exit
+        return status
     except (SymbackpropError, UsageError, TypeError) as error:
         print(f"symbackprop: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): nothing more to say.  Python's own flush of
+        # stdout at exit would fail again, so stdout now goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -233,6 +240,8 @@ def _source(arguments: argparse.Namespace) -> int:
         read_expression(arguments.expr), wrt=wrt, rewrite=not arguments.no_rewrite
     )
     shapes = parse_shapes(arguments.shapes, function.inputs) if arguments.shapes else None
+    if shapes is not None and arguments.mode == "float":
+        raise UsageError("--shapes is for array code: drop --mode float, or --shapes")
     if arguments.mode is None and shapes is None:
         print(function.source, end="")
     else:

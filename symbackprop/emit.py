@@ -211,17 +211,19 @@ class _Emitter:
         """Imports, then the runtime helpers the code calls, copied in so the module stands
         alone: `symbackprop source f > grad.py` needs only NumPy to run."""
         helpers = helper_closure(name for module, name in self.imports if module == RUNTIME_MODULE)
-        lines: list[str] = ["from __future__ import annotations", ""] if helpers else []
         modules = {module for helper in helpers for module in _helper_uses(helper)[0]}
+        imports: list[str] = []
         if "math" in modules:
-            lines.append("import math")
+            imports.append("import math")
         if self.mode == ARRAY or "numpy" in modules:
-            lines.append(f"import numpy as {NUMPY_ALIAS}")
+            imports.append(f"import numpy as {NUMPY_ALIAS}")
         for module in sorted({module for module, _ in self.imports} - {RUNTIME_MODULE}):
             names = ", ".join(sorted(name for owner, name in self.imports if owner == module))
-            lines.append(f"from {module} import {names}")
-        if helpers:
-            lines += ["", "", f"# Helpers copied from {RUNTIME_MODULE}: no need to install it."]
+            imports.append(f"from {module} import {names}")
+        if not helpers:
+            return imports
+        lines = ["from __future__ import annotations", *(["", *imports] if imports else [])]
+        lines += ["", "", f"# Helpers copied from {RUNTIME_MODULE}: no need to install it."]
         for helper in helpers:
             lines += ["", "", *_helper_source(helper).rstrip("\n").split("\n")]
         return lines

@@ -1,8 +1,9 @@
 """Numerically careful helpers that generated code calls where Python and NumPy have no builtin.
 
 Each is the implementation of one gate in one numeric mode (floats through `math`, or NumPy
-arrays).  Generated modules import them by name; constant folding calls the float ones.  Imports
-only `math` and `numpy`.
+arrays).  `emit` copies the source of those a generated module calls into it, so the module
+stands alone; constant folding calls the float ones.  Imports only `math` and `numpy`, which
+is what makes copying them possible.
 """
 
 from __future__ import annotations

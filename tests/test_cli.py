@@ -410,3 +410,33 @@ def test_source_picks_array_mode_for_array_operations(capsys: pytest.CaptureFixt
     assert "np.sum(mul1)" in capsys.readouterr().out
     assert main(["source", "x * y"]) == 0
     assert "import numpy" not in capsys.readouterr().out  # float mode: plain Python
+
+
+@pytest.mark.parametrize("command", [["explain", NEURON, "--at", NEURON_AT], ["source", NEURON]])
+def test_a_closed_pipe_ends_quietly(command: list[str]) -> None:
+    """`symbackprop ... | head -1`: the reader has gone; exit 1, and no traceback on stderr.
+
+    Here the pipe has no reader at all, so the first write fails, every time.
+    """
+    reader, writer = os.pipe()
+    os.close(reader)
+    child = dict(os.environ)
+    child["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [child.get("PYTHONPATH")])])
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "symbackprop", *command],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            env=child,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert process.stderr == b""
+    assert process.returncode == 1
+
+
+def test_shapes_with_float_mode_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["source", "x * y", "--mode", "float", "--shapes", "x=3"]) == 2
+    assert "--shapes is for array code" in capsys.readouterr().err
