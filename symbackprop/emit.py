@@ -557,10 +557,21 @@ def _helper_uses(name: str) -> tuple[frozenset[str], frozenset[str]]:
     return modules, frozenset(names & _HELPERS.keys())
 
 
+def _read_runtime_source() -> list[str]:
+    with open(inspect.getfile(runtime), encoding="utf-8") as file:
+        return file.read().splitlines(keepends=True)
+
+
+# The text of runtime.py as it was when it was imported, so that a helper's copy always matches
+# the code that runs here, even if the file changes later (an upgrade while a process runs).
+_RUNTIME_LINES = _read_runtime_source()
+
+
 @functools.cache
 def _helper_source(name: str) -> str:
-    """The source of runtime helper `name`, read on first use (not at import: reading costs)."""
-    return inspect.getsource(_HELPERS[name])
+    """The source of runtime helper `name`: its block of lines, found on first use."""
+    start = _HELPERS[name].__code__.co_firstlineno - 1
+    return "".join(inspect.getblock(_RUNTIME_LINES[start:]))
 
 
 def helper_closure(names: Iterable[str]) -> list[str]:

@@ -347,3 +347,14 @@ def test_generated_module_runs_without_symbackprop(text, mode):
     point = [np.linspace(0.5, 1.5, 3) if mode == "array" else 0.7] * len(f.inputs)
     value, gradients = f(*point)
     assert result.stdout == f"{float(np.sum(value))!r} {sorted(gradients)}\n"
+
+
+def test_copied_helpers_are_the_runtime_functions_themselves():
+    """Each helper's copy is its whole definition, read once when symbackprop was imported."""
+    from symbackprop import emit, runtime
+
+    for name, function in emit._HELPERS.items():
+        assert emit._helper_source(name) == inspect.getsource(function), name
+        namespace: dict[str, object] = {"math": __import__("math"), "np": np}
+        exec(emit._helper_source(name), namespace)  # it defines the function of that name
+        assert callable(namespace[name]) and getattr(runtime, name) is function
