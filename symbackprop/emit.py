@@ -22,6 +22,7 @@ import numpy as np
 
 from . import runtime
 from .backprop import Accumulate, Backward, Compute
+from .errors import excerpt
 from .gates import (
     ATOM_PRECEDENCE,
     GATES,
@@ -237,7 +238,7 @@ class _Emitter:
             if node.op in (INPUT, CONSTANT):
                 continue
             if node.rewrite_of is not None:
-                naive = printable(" ".join(node.rewrite_of.split()))
+                naive = printable(excerpt(" ".join(node.rewrite_of.split())))
                 lines.append(_Line(f"# {naive}, computed stably as {node.op}", None))
             lines += self._assignment(index)
         return lines

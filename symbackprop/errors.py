@@ -110,5 +110,29 @@ def caret_picture(source: str, span: Span) -> str:
     start = max(span.column - 1, 0)
     same_line_end = span.end_column - 1 if span.end_line == span.line else len(text)
     width = max(1, min(same_line_end, max(len(text), start + 1)) - start)
+    if len(text) > PICTURE_WIDTH:
+        # A long line (a generated formula) is shown around the problem, not in full.
+        first = max(0, min(start - PICTURE_WIDTH // 4, len(text) - PICTURE_WIDTH))
+        last = first + PICTURE_WIDTH
+        width = max(1, min(width, last - start))
+        start -= first
+        before = "…" if first > 0 else ""
+        text = before + text[first:last] + ("…" if last < len(text) else "")
+        start += len(before)
     pad = " " * (len(gutter) - 2) + "| "
     return f"{gutter}{text}\n{pad}{' ' * start}{'^' * width}"
+
+
+PICTURE_WIDTH = 100  # columns of a source line shown under an error
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    """`text` for a message: whole when short, else its start and end around an ellipsis.
+
+    >>> excerpt("log(" + "x+" * 50 + "x)", 20)
+    'log(x+x+x…x+x+x+x+x)'
+    """
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]

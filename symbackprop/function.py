@@ -18,7 +18,7 @@ import numpy as np
 
 from .backprop import Backward, backprop
 from .emit import ARRAY, FLOAT, VALUE, VALUE_AND_GRAD, Module, emit
-from .errors import EvaluationError, ShapeError, SymbackpropError
+from .errors import EvaluationError, ShapeError, SymbackpropError, excerpt
 from .graph import Graph
 from .load import load, source_filename
 from .rewrite import Rewrite, rewrites_in
@@ -310,7 +310,7 @@ class CompiledFunction:
         if line is None:
             return None
         span = module.line_spans[line]
-        snippet = self.text[span.start : span.end]
+        snippet = excerpt(self.text[span.start : span.end])
         where = "the gradient of " if line in module.backward_lines else ""
         message = f"{_reason(error)} while computing {where}{snippet!r}"
         if module.mode == FLOAT:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import runtime
 from .backprop import Backward, Compute
-from .errors import EvaluationError
+from .errors import EvaluationError, excerpt
 from .gates import GATES, Call, Conditional, Infix, Prefix, Suffix
 from .graph import CONSTANT, GRADIENT, INPUT, Graph, Node
 
@@ -52,7 +52,7 @@ def _float_gate(node: Node, arguments: list[Any], source: str, gradient: bool) -
     except (ArithmeticError, ValueError) as error:
         reason = "division by zero" if isinstance(error, ZeroDivisionError) else str(error)
         where = "the gradient of " if gradient else ""
-        snippet = source[node.span.start : node.span.end] if node.span else node.op
+        snippet = excerpt(source[node.span.start : node.span.end]) if node.span else node.op
         message = f"{reason} while computing {where}{snippet!r} at this point"
         raise EvaluationError(message, node.span, source) from error
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from .errors import ShapeError
+from .errors import ShapeError, excerpt
 from .gates import GATES
 from .graph import CONSTANT, INPUT, Graph, Node, gate_shape
 
@@ -36,7 +36,9 @@ def specialize(graph: Graph, shapes: Mapping[str, tuple[int, ...]]) -> Graph:
             try:
                 shape = gate_shape(node.op, arguments, dict(node.params))  # type: ignore[arg-type]
             except ValueError as error:
-                snippet = graph.source[node.span.start : node.span.end] if node.span else node.op
+                snippet = (
+                    excerpt(graph.source[node.span.start : node.span.end]) if node.span else node.op
+                )
                 raise ShapeError(f"{error} in {snippet!r}", node.span, graph.source) from None
         nodes.append(replace(node, shape=shape))
     return Graph(tuple(nodes), graph.output, graph.inputs, graph.source)

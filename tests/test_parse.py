@@ -31,7 +31,7 @@ from symbackprop import (
     SymbackpropError,
     UnknownFunctionError,
 )
-from symbackprop.errors import caret_picture
+from symbackprop.errors import PICTURE_WIDTH, caret_picture
 from symbackprop.gates import ALIASES
 from symbackprop.syntax import Apply, Number, Span
 
@@ -72,8 +72,17 @@ def check_located(error: SymbackpropError, text: str) -> None:
     assert isinstance(error.column, int) and error.column >= 1
     line, shown, column, width = picture(error)
     assert line == error.line
-    assert shown == source_line(text, error.line), str(error)
-    assert column == error.column, str(error)
+    source = source_line(text, error.line)
+    if len(source) > PICTURE_WIDTH:
+        # A long line is shown as a window of it, with an ellipsis where it is cut.
+        lead = 1 if shown.startswith("…") else 0
+        window = shown[lead:].removesuffix("…")
+        first = error.column - column + lead
+        assert source[first : first + len(window)] == window, str(error)
+        assert len(window) == PICTURE_WIDTH
+    else:
+        assert shown == source, str(error)
+        assert column == error.column, str(error)
     assert width >= 1
     assert f"line {error.line}, column {error.column}" in str(error)
 
@@ -966,3 +975,25 @@ def test_random_text_compiles_or_raises_a_located_error(text: str) -> None:
         offset = error.span.start
         assert error.line == text.count("\n", 0, offset) + 1
         assert error.column == offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def test_errors_in_a_very_long_line_show_a_window_around_the_problem() -> None:
+    """A generated formula may be one 100 kB line: the error shows 100 columns around the
+    problem, with ellipses, and the caret still under the offending character."""
+    text = "y + " + "x+" * 50_000 + "$"
+    with pytest.raises(ParseError) as caught:
+        symbackprop.compile(text)
+    message = str(caught.value)
+    assert len(message) < 500
+    picture_line, caret_line = message.split("\n")[1:3]
+    assert picture_line.startswith("  1 | …") and picture_line.endswith("$")
+    assert caret_line.index("^") == picture_line.index("$")
+    assert caught.value.column == len(text)  # the error itself still has the true column
+
+
+def test_a_long_failing_sub_expression_is_quoted_in_part() -> None:
+    text = "log(-(" + "x+" * 5_000 + "x))"
+    with pytest.raises(symbackprop.EvaluationError) as caught:
+        symbackprop.compile(text)(0.5)
+    assert "'log(-(x+x+" in caught.value.message and "…" in caught.value.message
+    assert len(caught.value.message) < 200
