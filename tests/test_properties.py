@@ -259,12 +259,16 @@ def _analyze(nodes: Sequence[Node], point: dict[str, float], gradients: bool) ->
                     _magnitude(second, weight)
                     for second, weight in zip(seconds[position], weights, strict=True)
                 )
+                # ... and, second order, the two errors together: where both the partial and
+                # the slope vanish at the exact point but not in floats (cos(sin(pi)·x) by x
+                # is sin(pi)² = 1.5e-32 in floats, exactly 0 for SymPy)
                 for name, slope in gradient[child].items():
                     gradient[node][name] = gradient[node].get(name, 0) + partial * slope
                     floor[node][name] = (
                         floor[node].get(name, 0.0)
                         + float(abs(partial)) * floor[child][name]
                         + error * float(abs(slope))
+                        + ROUNDOFF * error * floor[child][name]
                     )
     return _Analysis(values, magnitude, sides, gradient, floor)
 
