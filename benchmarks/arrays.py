@@ -26,6 +26,7 @@ from .core import (
     Row,
     Target,
     WorkloadResult,
+    baseline_row,
     check_result,
     measure_many,
     memory_target,
@@ -279,15 +280,12 @@ def run(config: Config) -> WorkloadResult:
     timings = measure_many(calls, config)
     baseline = timings[BASELINE_NAME].median
     result.add(
-        Row(
+        baseline_row(
             NAME,
             case,
             BASELINE_NAME,
-            baseline,
-            status=BASELINE,
-            samples=list(timings[BASELINE_NAME].samples),
-            loops=timings[BASELINE_NAME].loops,
-            note="allocates only the 6 arrays it returns",
+            timings[BASELINE_NAME],
+            "allocates only the 6 arrays it returns",
         )
     )
     for contender in ready:
@@ -304,17 +302,7 @@ def run(config: Config) -> WorkloadResult:
         result.add(rows[contender_name])
 
     forward = timings[FORWARD_BASELINE_NAME]
-    result.add(
-        Row(
-            NAME,
-            forward_case,
-            FORWARD_BASELINE_NAME,
-            forward.median,
-            status=BASELINE,
-            samples=list(forward.samples),
-            loops=forward.loops,
-        )
-    )
+    result.add(baseline_row(NAME, forward_case, FORWARD_BASELINE_NAME, forward))
     sb_forward = timings["symbackprop f.value(*arrays)"]
     result.add(
         timed_row(NAME, forward_case, "symbackprop f.value(*arrays)", sb_forward, forward.median)

@@ -19,7 +19,6 @@ from typing import Any
 import symbackprop
 
 from .core import (
-    BASELINE,
     TOO_SLOW,
     Config,
     ContenderMismatch,
@@ -27,6 +26,7 @@ from .core import (
     Target,
     Timing,
     WorkloadResult,
+    baseline_row,
     check_result,
     measure,
     measure_many,
@@ -244,19 +244,8 @@ def _call_rows(
     baseline = timings[STRAIGHT_LINE].median
     case = f"{label}: call"
     base = timings[STRAIGHT_LINE]
-    result.add(
-        Row(
-            NAME,
-            case,
-            STRAIGHT_LINE,
-            baseline,
-            status=BASELINE,
-            samples=list(base.samples),
-            loops=base.loops,
-            x=program.gates,
-            note="the program written out, no sharing of repeated sub-terms",
-        )
-    )
+    note = "the program written out, no sharing of repeated sub-terms"
+    result.add(baseline_row(NAME, case, STRAIGHT_LINE, base, note, x=program.gates))
     for name in ("symbackprop f(*args)", "symbackprop raw generated function"):
         note = where if name.endswith("raw generated function") else ""
         result.add(timed_row(NAME, case, name, timings[name], baseline, note=note, x=program.gates))

@@ -469,6 +469,23 @@ def format_targets(results: Iterable[WorkloadResult]) -> str:
     return "\n".join(out)
 
 
+def baseline_row(
+    workload: str, case: str, contender: str, timing: Timing, note: str = "", x: float | None = None
+) -> Row:
+    """The row of the baseline that a case's ratios are measured against."""
+    return Row(
+        workload,
+        case,
+        contender,
+        timing.median,
+        status=BASELINE,
+        samples=list(timing.samples),
+        loops=timing.loops,
+        x=x,
+        note=note,
+    )
+
+
 def timed_row(
     workload: str,
     case: str,

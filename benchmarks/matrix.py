@@ -27,6 +27,7 @@ from .core import (
     Row,
     Target,
     WorkloadResult,
+    baseline_row,
     check_result,
     measure_many,
     memory_target,
@@ -123,17 +124,7 @@ def run_spec(spec: MatrixSpec, config: Config) -> WorkloadResult:
 
     timings = measure_many(calls, config)
     baseline = timings["hand-written NumPy"]
-    result.add(
-        Row(
-            spec.name,
-            case,
-            "hand-written NumPy",
-            baseline.median,
-            status=BASELINE,
-            samples=list(baseline.samples),
-            loops=baseline.loops,
-        )
-    )
+    result.add(baseline_row(spec.name, case, "hand-written NumPy", baseline))
     for name, timing in timings.items():
         if name != "hand-written NumPy":
             result.add(timed_row(spec.name, case, name, timing, baseline.median, targets.get(name)))

@@ -16,7 +16,6 @@ from typing import Any
 import symbackprop
 
 from .core import (
-    BASELINE,
     NOT_INSTALLED,
     RATIO,
     Config,
@@ -25,6 +24,7 @@ from .core import (
     Row,
     Target,
     WorkloadResult,
+    baseline_row,
     check_result,
     measure_many,
     timed_row,
@@ -291,18 +291,8 @@ def run(config: Config) -> WorkloadResult:
     calls.update({contender.name: (contender.stmt, contender.namespace) for contender in ready})
     timings = measure_many(calls, config)
     baseline = timings[BASELINE_NAME].median
-    result.add(
-        Row(
-            NAME,
-            CASE,
-            BASELINE_NAME,
-            baseline,
-            status=BASELINE,
-            samples=list(timings[BASELINE_NAME].samples),
-            loops=timings[BASELINE_NAME].loops,
-            note="the lecture's staged backprop, exp bound to a global",
-        )
-    )
+    note = "the lecture's staged backprop, exp bound to a global"
+    result.add(baseline_row(NAME, CASE, BASELINE_NAME, timings[BASELINE_NAME], note))
     for contender in ready:
         rows[contender.name] = timed_row(
             NAME,
