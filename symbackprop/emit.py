@@ -239,7 +239,8 @@ class _Emitter:
                 continue
             if node.rewrite_of is not None:
                 naive = printable(excerpt(" ".join(node.rewrite_of.split())))
-                lines.append(_Line(f"# {naive}, computed stably as {node.op}", None))
+                how = GATES[node.op].replaced_how
+                lines.append(_Line(f"# {naive}, computed {how} as {node.op}", None))
             lines += self._assignment(index)
         return lines
 

@@ -137,7 +137,8 @@ class Derivation:
         width = max(len(step.name) for step in self.forward)
         for step in self.forward:
             if step.rewrite_of is not None:
-                lines.append(f"  # {_one_line(step.rewrite_of)}, computed stably as {step.gate}")
+                how = GATES[step.gate].replaced_how
+                lines.append(f"  # {_one_line(step.rewrite_of)}, computed {how} as {step.gate}")
             shape = f"  (shape {step.shape})" if step.shape else ""
             if step.formula is None:
                 lines.append(f"  {step.name:<{width}} = {forward(step.value)}{shape}")

@@ -99,9 +99,19 @@ ROUTES = "routes"
 Rule = Callable[..., Any]
 
 Pattern = tuple[Any, ...]
-"""A naive formula a stable gate replaces: `(gate, *operands)`, where an operand is a pattern, a
+"""A naive formula a gate replaces: `(gate, *operands)`, where an operand is a pattern, a
 variable name (`"t"`) or a float constant.  `("log", ("add", 1.0, ("exp", "t")))` is
-log(1 + e^t); operands of commutative gates match in either order."""
+log(1 + e^t); operands of commutative gates match in either order.  A pattern matches only
+gates without parameters (`sum(x)`, not `sum(x, axis=0)`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A naive formula whose variables are not the gate's inputs in order of first appearance:
+    `sum(a ** 2)` is `vdot(a, a)`, so its `inputs` are `("a", "a")`."""
+
+    pattern: Pattern
+    inputs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +133,9 @@ class Gate:
     to the nearest point where it is not (`|x|` for relu, the distance to the nearest integer for
     floor), so gradient checks can stay away.
 
-    `replaces` lists naive formulas that this gate computes stably; the rewrite stage substitutes
-    the gate for them, binding the pattern's variables in order to the gate's inputs.
+    `replaces` lists naive formulas that this gate computes better — `replaced_how`: stably, or
+    in one pass without a temporary; the rewrite stage substitutes the gate for them, binding the
+    pattern's variables in order to the gate's inputs (or as a `Replacement` says).
 
     Array gates: `shape(shapes, **params)` gives the output's shape from the inputs' shapes (and
     raises `ValueError` saying why they do not fit); a gate without it is elementwise and
@@ -156,7 +167,8 @@ class Gate:
     absorbing: tuple[float, float] | None = None
     involution: bool = False
     kink: Callable[..., float] | None = None
-    replaces: tuple[Pattern, ...] = ()
+    replaces: tuple[Pattern | Replacement, ...] = ()
+    replaced_how: str = "stably"
     shape: Callable[..., tuple[int, ...]] | None = None
     keywords: tuple[str, ...] = ()
     one_argument: str | None = None
@@ -894,6 +906,11 @@ _GATE_LIST: tuple[Gate, ...] = (
         rules=(lambda ns, a, b, out, up: b * up, lambda ns, a, b, out, up: a * up),
         explanation="vdot(a, b) = Σ a ⊙ b: each input's local gradient is the other, as in mul",
         pattern=SWITCHES,
+        replaces=(
+            ("sum", ("mul", "a", "b")),
+            Replacement(("sum", ("pow", "a", 2.0)), ("a", "a")),
+        ),
+        replaced_how="in one pass",
         shape=lambda a, b: broadcast_shape(a, b) and (),
     ),
     Gate(

@@ -1,19 +1,19 @@
-"""Stage 2½ — rewrite: replace naive formulas by the stable gates that compute them.
+"""Stage 2½ — rewrite: replace naive formulas by the gates that compute them better.
 
 Users write `1/(1+exp(-t))`, `log(1+exp(t))`, `log(exp(a)+exp(b))`, `exp(t)-1` and
 `log(1+t)`; evaluated as written they overflow or lose precision (the naive sigmoid's gradient
-is NaN at t = −1000 in JAX, autograd and SymPy alike).  Each stable gate lists in the registry
-the naive formulas it replaces; this pass finds them in the gate graph and substitutes the gate,
-marking the node with the user's text so the substitution shows in `f.rewrites`, in the generated
-source and in explanations — the lecture's advice to group the sigmoid's gates into one.
-Imports `gates` and `graph`.
-"""
+is NaN at t = −1000 in JAX, autograd and SymPy alike).  They also write `sum(W * W)`, which
+allocates a temporary as large as W that `vdot(W, W)` never makes.  Each such gate lists in the
+registry the naive formulas it replaces; this pass finds them in the gate graph and substitutes
+the gate, marking the node with the user's text so the substitution shows in `f.rewrites`, in
+the generated source and in explanations — the lecture's advice to group the sigmoid's gates
+into one.  Imports `gates` and `graph`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .gates import GATES, Pattern
+from .gates import GATES, Pattern, Replacement
 from .graph import CONSTANT, Graph, GraphBuilder, Node, pruned
 from .syntax import Span
 
@@ -85,13 +85,12 @@ def _copy(builder: GraphBuilder, node: Node, renumbered: dict[int, int]) -> int:
 
 
 def _first_match(
-    nodes: tuple[Node, ...], index: int, patterns: tuple[tuple[str, Pattern], ...]
+    nodes: tuple[Node, ...], index: int, replacements: tuple[tuple[str, Replacement], ...]
 ) -> tuple[str, tuple[int, ...]] | None:
-    for gate, pattern in patterns:
+    for gate, replacement in replacements:
         bindings: dict[str, int] = {}
-        if _matches(nodes, pattern, index, bindings):
-            variables = _variables(pattern)
-            return gate, tuple(bindings[variable] for variable in variables)
+        if _matches(nodes, replacement.pattern, index, bindings):
+            return gate, tuple(bindings[variable] for variable in replacement.inputs)
     return None
 
 
@@ -108,7 +107,7 @@ def _matches(
         return node.op == CONSTANT and node.value == pattern
     assert isinstance(pattern, tuple)
     gate, *operands = pattern
-    if node.op != gate or len(node.args) != len(operands):
+    if node.op != gate or len(node.args) != len(operands) or node.params:
         return False
     orders = [node.args]
     if GATES[gate].commutative:
@@ -142,15 +141,25 @@ def _size(pattern: object) -> int:
     return 1 + sum(_size(operand) for operand in pattern[1:])
 
 
-def _by_gate(patterns: list[tuple[str, Pattern]]) -> dict[str, tuple[tuple[str, Pattern], ...]]:
-    """The patterns by the gate at their root (a node is only tried against its own gate's),
-    larger patterns first, so that log(1 + exp(t)) becomes softplus(t), not log1p(exp(t))."""
-    grouped: dict[str, list[tuple[str, Pattern]]] = {}
-    for gate, pattern in sorted(patterns, key=lambda item: -_size(item[1])):
-        grouped.setdefault(pattern[0], []).append((gate, pattern))
+def _by_gate(
+    replacements: list[tuple[str, Replacement]],
+) -> dict[str, tuple[tuple[str, Replacement], ...]]:
+    """The replacements by the gate at their pattern's root (a node is only tried against its
+    own gate's), larger patterns first, so that log(1 + exp(t)) becomes softplus(t), not
+    log1p(exp(t))."""
+    grouped: dict[str, list[tuple[str, Replacement]]] = {}
+    for gate, replacement in sorted(replacements, key=lambda item: -_size(item[1].pattern)):
+        grouped.setdefault(replacement.pattern[0], []).append((gate, replacement))
     return {root: tuple(found) for root, found in grouped.items()}
 
 
+def _replacement(entry: Pattern | Replacement) -> Replacement:
+    """A registry entry with its inputs spelled out: by default the pattern's variables."""
+    if isinstance(entry, Replacement):
+        return entry
+    return Replacement(entry, tuple(_variables(entry)))
+
+
 _PATTERNS_BY_GATE = _by_gate(
-    [(gate.name, pattern) for gate in GATES.values() for pattern in gate.replaces]
+    [(gate.name, _replacement(entry)) for gate in GATES.values() for entry in gate.replaces]
 )

@@ -239,7 +239,13 @@ def unit_array(x: Any, length: Any) -> Any:
 
 
 def vdot(a: Any, b: Any) -> Any:
-    """Σ a·b over all elements (the dot product of vectors, Frobenius for matrices)."""
+    """Σ a·b over all elements (the dot product of vectors, Frobenius for matrices).
+
+    Operands of one shape go to `numpy.vdot`, one BLAS pass with no temporary; operands that
+    broadcast against each other are multiplied out first.
+    """
+    if np.shape(a) == np.shape(b):
+        return np.vdot(a, b)
     return np.sum(np.multiply(a, b))
 
 

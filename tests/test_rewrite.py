@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -97,3 +98,74 @@ def test_rewrite_keeps_the_users_binding_name():
 def test_formulas_that_only_look_alike_are_not_rewritten():
     for text in ["1/(2+exp(-t))", "1/(1+exp(t))", "log(2+exp(t))", "exp(t)-2", "log(1-t)"]:
         assert sb.compile(text).rewrites == (), text
+
+
+# -- sums of products: vdot, one pass without a temporary ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "operands"),
+    [
+        ("sum(W * W)", "W, W"),
+        ("sum(W ** 2)", "W, W"),
+        ("sum(a * b)", "a, b"),
+        ("sum(b * a)", "b, a"),
+    ],
+)
+def test_whole_array_sum_of_a_product_is_computed_as_vdot(text, operands):
+    f = sb.compile(text)
+    assert [(rewrite.gate, rewrite.text) for rewrite in f.rewrites] == [("vdot", text)]
+    source = f.source_for("array", shapes={name: (3, 2) for name in f.inputs})
+    assert f"# {text}, computed in one pass as vdot" in source
+    assert f"vdot1 = vdot({operands})" in source
+
+
+@pytest.mark.parametrize("text", ["sum(W * W, axis=0)", "mean(W * W)", "sum(W ** 3)", "sum(W + W)"])
+def test_other_reductions_of_products_are_not_vdot(text):
+    assert sb.compile(text).rewrites == ()
+
+
+def test_vdot_rewrite_keeps_the_sum_of_squares_and_its_gradient():
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((7, 3))
+    for text in ("sum(W * W)", "sum(W ** 2)", "0.5 * sum(W * W) + sum(W)"):
+        value, grads = sb.compile(text)(W)
+        naive_value, naive_grads = sb.compile(text, rewrite=False)(W)
+        assert value == pytest.approx(naive_value, rel=1e-13)
+        np.testing.assert_allclose(grads["W"], naive_grads["W"], rtol=1e-13)
+    value, grads = sb.compile("sum(W * W)")(W)
+    assert value == pytest.approx(float(np.sum(W**2)), rel=1e-13)  # Σ w², by NumPy
+    np.testing.assert_allclose(grads["W"], 2 * W, rtol=1e-15)  # d/dW Σ w² = 2W
+
+
+def test_vdot_of_operands_that_broadcast_sums_their_product():
+    # Σ_ij x_ij · y_j for x 2×3 and y of 3: the gradient by y sums x's columns.
+    x = np.arange(6.0).reshape(2, 3)
+    y = np.array([1.0, -2.0, 0.5])
+    value, grads = sb.compile("sum(x * y)")(x, y)
+    assert sb.compile("sum(x * y)").rewrites[0].gate == "vdot"
+    assert value == pytest.approx(float((x * y).sum()))
+    np.testing.assert_allclose(grads["x"], np.broadcast_to(y, (2, 3)))
+    np.testing.assert_allclose(grads["y"], x.sum(axis=0))
+
+
+def test_sum_of_squares_allocates_no_temporary_the_size_of_its_input():
+    W = np.ones((1000, 100))  # 800 kB
+    f = sb.compile("sum(W * W)")
+    f.value(W)  # generate the code first: only the call is measured
+    tracemalloc.start()
+    try:
+        f.value(W)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < W.nbytes // 10
+    naive = sb.compile("sum(W * W)", rewrite=False)
+    naive.value(W)
+    tracemalloc.start()
+    try:
+        naive.value(W)
+        _, naive_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert naive_peak >= W.nbytes  # the temporary W * W that the rewrite saves

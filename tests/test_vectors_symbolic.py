@@ -84,7 +84,8 @@ def test_explain_shows_vector_nodes_with_shapes_and_small_values():
     derivation = sb.explain("q = W @ x\nsum(q * q)", W=W, x=x)
     text = str(derivation)
     # q = W·x = [-1.5, -1]; f = ‖q‖² = 3.25; dW = 2 q xᵀ; dx = 2 Wᵀ q.
-    assert "q    = W @ x = [-1.5, -1]  (shape (2,))" in text
+    assert "q = W @ x = [-1.5, -1]  (shape (2,))" in text
+    assert "# sum(q * q), computed in one pass as vdot" in text
     assert "∂f/∂x = W.T @ ∂f/∂q = [-1, -7]" in text
     np.testing.assert_allclose(derivation.gradients["W"], 2 * np.outer(W @ x, x))
     np.testing.assert_allclose(derivation.gradients["x"], 2 * W.T @ (W @ x))
