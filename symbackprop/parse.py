@@ -5,7 +5,8 @@ and deep nesting never recurses.  Names are resolved on the way: each use is an 
 binding or a constant; function calls are checked against the gate registry.  Every problem
 becomes a `ParseError` (or one of its siblings) with a span and a caret.  A function is called
 by its gate's name or an alias of it (`arcsin` for `asin`), and the tree names the gate.  Only
-this module imports lark.
+this module imports lark, and only when the first program is parsed: lark takes about half as
+long to import as NumPy, and `import symbackprop` need not pay for it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-
-import lark
-from lark import Lark, Token, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .errors import ArityError, NameResolutionError, ParseError, UnknownFunctionError
 from .gates import ALIASES, CONSTANTS, FUNCTIONS, GATES, RESERVED, function_gate
 from .syntax import Apply, Constant, Expr, Let, Name, Number, Program, Span
+
+if TYPE_CHECKING:
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 GRAMMAR_FILE = "symbackprop.lark"
 
@@ -58,11 +61,12 @@ def parse(source: str) -> Program:
     if not isinstance(source, str):
         raise TypeError(f"a program is text (str), not {type(source).__name__}")
     with _PARSER_LOCK:
+        parser = _parser()
         builder = _BUILDER
         builder.start(source)
         try:
-            statements = _parser().parse(source)
-        except UnexpectedInput as error:
+            statements = parser.parse(source)
+        except _lark().UnexpectedInput as error:
             raise _syntax_error(error, source) from None
         finally:
             inputs = builder.finish()
@@ -99,8 +103,16 @@ class _ParenthesisContinuation:
 
 
 @cache
+def _lark() -> ModuleType:
+    """The lark package, imported on first use (see the module's docstring)."""
+    import lark
+
+    return lark
+
+
+@cache
 def _parser() -> Lark:
-    return Lark(
+    return _lark().Lark(
         grammar_path().read_text(encoding="utf-8"),
         start="program",
         parser="lalr",
@@ -121,12 +133,12 @@ def _token_span(token: Token) -> Span:
     )
 
 
-@v_args(inline=True)
-class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
+class _AstBuilder:
     """Builds `syntax` nodes as the LALR parser reduces; one method per grammar alias.
 
-    It also resolves names as they are reduced, which happens in text order: the first use of an
-    unbound name makes it an input, so binding it later is an error.
+    Lark calls each method with the list of the rule's children (tokens and the nodes already
+    built).  It also resolves names as they are reduced, which happens in text order: the first
+    use of an unbound name makes it an input, so binding it later is an error.
     """
 
     def start(self, source: str) -> None:
@@ -143,10 +155,12 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
 
     # -- leaves ---------------------------------------------------------------------------
 
-    def number(self, token: Token) -> Number:
+    def number(self, children: list[Token]) -> Number:
+        (token,) = children
         return Number(float(token), str(token), _token_span(token))
 
-    def name(self, token: Token) -> Expr:
+    def name(self, children: list[Token]) -> Expr:
+        (token,) = children
         span = _token_span(token)
         name = str(token)
         if name in CONSTANTS:
@@ -161,38 +175,49 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
 
     # -- operators: each alias is the name of its gate ----------------------------------------
 
-    def add(self, left: Expr, _op: Token, right: Expr) -> Apply:
+    def add(self, children: list[Any]) -> Apply:
+        left, _op, right = children
         return Apply("add", (left, right), left.span.cover(right.span))
 
-    def sub(self, left: Expr, _op: Token, right: Expr) -> Apply:
+    def sub(self, children: list[Any]) -> Apply:
+        left, _op, right = children
         return Apply("sub", (left, right), left.span.cover(right.span))
 
-    def mul(self, left: Expr, _op: Token, right: Expr) -> Apply:
+    def mul(self, children: list[Any]) -> Apply:
+        left, _op, right = children
         return Apply("mul", (left, right), left.span.cover(right.span))
 
-    def div(self, left: Expr, _op: Token, right: Expr) -> Apply:
+    def div(self, children: list[Any]) -> Apply:
+        left, _op, right = children
         return Apply("div", (left, right), left.span.cover(right.span))
 
-    def pow(self, base: Expr, _op: Token, exponent: Expr) -> Apply:
+    def pow(self, children: list[Any]) -> Apply:
+        base, _op, exponent = children
         return Apply("pow", (base, exponent), base.span.cover(exponent.span))
 
-    def matmul(self, left: Expr, _op: Token, right: Expr) -> Apply:
+    def matmul(self, children: list[Any]) -> Apply:
+        left, _op, right = children
         return Apply("matmul", (left, right), left.span.cover(right.span))
 
-    def transpose(self, operand: Expr, op: Token) -> Apply:
+    def transpose(self, children: list[Any]) -> Apply:
+        operand, op = children
         return Apply("transpose", (operand,), operand.span.cover(_token_span(op)))
 
-    def neg(self, op: Token, operand: Expr) -> Apply:
+    def neg(self, children: list[Any]) -> Apply:
+        op, operand = children
         return Apply("neg", (operand,), _token_span(op).cover(operand.span))
 
-    def pos(self, _op: Token, operand: Expr) -> Expr:
-        return operand
+    def pos(self, children: list[Any]) -> Expr:
+        _op, operand = children
+        return operand  # type: ignore[no-any-return]
 
-    def group(self, open_: Token, inner: Expr, close: Token) -> Expr:
+    def group(self, children: list[Any]) -> Expr:
+        open_, inner, close = children
         # The span grows to hold the parentheses, so `1/(1+x)` spans to its closing ')'.
         return replace(inner, span=_token_span(open_).cover(_token_span(close)))
 
-    def keyword(self, name: Token, _equal: Token, value: Expr) -> _Keyword:
+    def keyword(self, children: list[Any]) -> _Keyword:
+        name, _equal, value = children
         span = _token_span(name).cover(value.span)
         number = value.args[0] if isinstance(value, Apply) and value.gate == "neg" else value
         if not isinstance(number, Number) or not number.value.is_integer():
@@ -202,12 +227,12 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
         sign = -1 if number is not value else 1
         return _Keyword(str(name), sign * int(number.value), span)
 
-    def arguments(self, *items: Expr | _Keyword | Token) -> tuple[Expr | _Keyword, ...]:
-        return tuple(item for item in items if not isinstance(item, Token))
+    def arguments(self, children: list[Any]) -> tuple[Expr | _Keyword, ...]:
+        # The commas between the arguments are tokens, and tokens are strings.
+        return tuple(item for item in children if not isinstance(item, str))
 
-    def call(
-        self, name: Token, _open: Token, items: tuple[Expr | _Keyword, ...], close: Token
-    ) -> Apply:
+    def call(self, children: list[Any]) -> Apply:
+        name, _open, items, close = children
         function = str(name)
         name_span = _token_span(name)
         span = name_span.cover(_token_span(close))
@@ -264,7 +289,8 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
 
     # -- statements ----------------------------------------------------------------------
 
-    def let(self, name: Token, _equal: Token, value: Expr) -> Let:
+    def let(self, children: list[Any]) -> Let:
+        name, _equal, value = children
         binding = str(name)
         span = _token_span(name)
         if binding in RESERVED:
@@ -291,11 +317,12 @@ class _AstBuilder(lark.Transformer):  # type: ignore[type-arg]
         self.bound[binding] = span
         return Let(binding, value, span.cover(value.span), span)
 
-    def output(self, value: Expr) -> Expr:
+    def output(self, children: list[Expr]) -> Expr:
+        (value,) = children
         return value
 
-    def program(self, *statements: Let | Expr) -> tuple[Let | Expr, ...]:
-        return statements
+    def program(self, children: list[Let | Expr]) -> tuple[Let | Expr, ...]:
+        return tuple(children)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,11 +375,12 @@ def _position_span(source: str, position: int) -> Span:
 
 def _syntax_error(error: UnexpectedInput, source: str) -> ParseError:
     expected = tuple(sorted({TOKEN_WORDS.get(name, name) for name in _expected(error)}))
-    if isinstance(error, UnexpectedCharacters):
+    lark = _lark()
+    if isinstance(error, lark.UnexpectedCharacters):
         character = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
         span = _position_span(source, error.pos_in_stream)
         return ParseError(f"unexpected character {character!r}", span, source, expected)
-    if isinstance(error, UnexpectedToken) and error.token.type != "$END":
+    if isinstance(error, lark.UnexpectedToken) and error.token.type != "$END":
         token = error.token
         span = _token_span(token)
         message = f"unexpected {_describe(token)}"

@@ -13,6 +13,8 @@ import itertools
 import math
 import operator
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -997,3 +999,14 @@ def test_a_long_failing_sub_expression_is_quoted_in_part() -> None:
         symbackprop.compile(text)(0.5)
     assert "'log(-(x+x+" in caught.value.message and "…" in caught.value.message
     assert len(caught.value.message) < 200
+
+
+def test_lark_is_imported_by_the_first_parse_not_by_import_symbackprop():
+    # Lark is a third of NumPy's import time: `import symbackprop` alone must not pay it.
+    check = (
+        "import sys, symbackprop\n"
+        "assert 'lark' not in sys.modules, 'imported with symbackprop'\n"
+        "assert symbackprop.compile('x * y')(2.0, 3.0) == (6.0, {'x': 3.0, 'y': 2.0})\n"
+        "assert 'lark' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=120)
