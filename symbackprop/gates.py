@@ -451,12 +451,18 @@ _GATE_LIST: tuple[Gate, ...] = (
         evaluate=math.pow,
         sympy=lambda sp, a, b: a**b,
         rules=(
-            lambda ns, a, b, out, up: b * a ** (b - 1) * up,
-            lambda ns, a, b, out, up: ns.xlogy(out, a) * up,
+            # a^b is 1 for every a when b = 0, so its slope by a is 0 there, as PyTorch and
+            # autograd give: b·a^(b-1) would be 0·a^(-1), NaN at a = 0 (a domain error in float
+            # mode).  So the exponent b - 1 is replaced by 0 there, and b·a^0 is 0 for every a.
+            lambda ns, a, b, out, up: b * a ** ns.where(ns.eq(b, 0), 0, b - 1) * up,
+            # log a is taken as log 1 = 0 at a = 0, as JAX and autograd do: the slope by b is 0
+            # for b >= 0 (0^b is 0 for b > 0; at b = 0 PyTorch takes 0 too), where a^b·log a would
+            # be 0·(-inf) or 1·(-inf).
+            lambda ns, a, b, out, up: ns.xlogy(out, ns.where(ns.eq(a, 0), 1, a)) * up,
         ),
         explanation=(
             "d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·log(a), taken as 0 where a^b = 0 "
-            "(0^b is 0 for every b > 0)"
+            "(0^b is 0 for every b > 0), and both 0 at a = 0, b = 0 (a^0 is 1 for every a)"
         ),
         identity=1.0,
         absorbing=(0.0, 1.0),
@@ -736,8 +742,8 @@ _GATE_LIST: tuple[Gate, ...] = (
     _unary_math(
         "expm1",
         lambda sp, x: sp.exp(x) - 1,
-        lambda ns, x, out, up: (out + 1) * up,
-        "d(e^x - 1)/dx = e^x, from the gate's own output plus one",
+        lambda ns, x, out, up: ns.exp(x) * up,
+        "d(e^x - 1)/dx = e^x (not the output plus one, which cancels for x < 0)",
         replaces=(("sub", ("exp", "t"), 1.0),),
     ),
     Gate(
@@ -860,9 +866,9 @@ _GATE_LIST: tuple[Gate, ...] = (
     _reduction(
         "logsumexp",
         runtime.logsumexp,
-        lambda ns, x, out, up, axis=None: (
-            ns.exp(x - ns.expand_to(out, x, axis=axis)) * ns.expand_to(up, x, axis=axis)
-        ),
+        # The softmax of x, shifted by its own maximum: not e^(x - out), whose x - out loses
+        # the digits of log Σ e^(x - max) when x is large (at x = (1e16, 1e16) it would give 1, 1).
+        lambda ns, x, out, up, axis=None: ns.softmax(x, axis=axis) * ns.expand_to(up, x, axis=axis),
         "log Σ exp, computed stably; its local gradient is the softmax of its input",
         array_form=_runtime("logsumexp"),
     ),

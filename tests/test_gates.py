@@ -619,6 +619,62 @@ def test_power_gradient_by_the_exponent_is_zero_at_base_zero(mode: str) -> None:
     assert float(np.squeeze(gradients["y"])) == pytest.approx(expected, rel=1e-15)
 
 
+@pytest.mark.parametrize("mode", ["float", "array"])
+@pytest.mark.parametrize(
+    ("text", "point", "value", "gradients"),
+    [
+        # 0^0 = 1.  x^0 is 1 for every x, so ∂/∂x is 0 (as for the constant exponent `x**0`);
+        # ∂/∂y is taken as 0.  PyTorch and autograd give (0, 0), JAX 0 for ∂/∂y; the rules as
+        # written would give 0·0^(−1) and 1·log 0: a domain error in float mode, nan and −inf
+        # in array mode.
+        ("x**y", (0.0, 0.0), 1.0, (0.0, 0.0)),
+        ("pow(x, y)", (0.0, 0.0), 1.0, (0.0, 0.0)),
+        # x^x at 0: x·x^(x−1) + x^x·log x, both terms taken as 0 (PyTorch, autograd: 0).
+        ("x**x", (0.0,), 1.0, (0.0,)),
+        # 0^x at x = 0: JAX, PyTorch and autograd all give 0.
+        ("0**x", (0.0,), 1.0, (0.0,)),
+        # the exponent 0 with any base: ∂/∂x = 0, ∂/∂y = log x (SymPy: x**y*log(x) at y = 0)
+        ("x**y", (2.0, 0.0), 1.0, (0.0, math.log(2.0))),
+        ("x**y", (math.inf, 0.0), 1.0, (0.0, math.inf)),
+    ],
+)
+def test_power_gradient_at_zero_exponent(
+    mode: str, text: str, point: tuple[float, ...], value: float, gradients: tuple[float, ...]
+) -> None:
+    f = symbackprop.compile(text)
+    convert = (lambda v: np.array([v])) if mode == "array" else float
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got_value, got = f(*[convert(v) for v in point])
+    assert float(np.squeeze(got_value)) == value
+    assert [float(np.squeeze(got[name])) for name in f.inputs] == list(gradients)
+
+
+def test_power_gradient_elsewhere_is_still_sympys() -> None:
+    """The zero-exponent and zero-base cases change nothing at ordinary points."""
+    x, y = sym("x"), sym("y")
+    f = symbackprop.compile("x**y")
+    for point in [(1.5, 2.5), (0.7, -1.3), (3.0, 0.5), (2.0, 1.0), (0.5, 1e-12)]:
+        for mode in ("float", "array"):
+            inputs = point if mode == "float" else [np.array([v]) for v in point]
+            _, got = f(*inputs)
+            at = {"x": point[0], "y": point[1]}
+            for name, symbol in (("x", x), ("y", y)):
+                want = sympy_float(sympy.diff(x**y, symbol), at)
+                assert close(float(np.squeeze(got[name])), want), (point, mode, name)
+
+
+@pytest.mark.parametrize("text", ["expm1(x)", "exp(x) - 1"])
+@pytest.mark.parametrize("x_value", [-30.0, -50.0, -700.0, -1e-10, 3.0])
+def test_expm1_gradient_is_accurate_for_negative_x(text: str, x_value: float) -> None:
+    """d(e^x − 1)/dx = e^x.  Computed as the output plus one it cancels: at x = −30 that
+    would be off by 2e−4 relative (9.35918e−14 instead of 9.35762e−14), worse than the naive
+    `exp(x) - 1` that the rewrite to expm1 replaces."""
+    want = sympy_float(sympy.exp(sym("x")), {"x": x_value})
+    for _, got_gradient in _both_modes(text, x_value):
+        assert close(got_gradient, want, rtol=1e-14, atol=0.0), (text, x_value, got_gradient)
+
+
 def test_xlogy_array_keeps_nan_and_warns_only_where_log_is_taken() -> None:
     x = np.array([0.0, 0.0, 2.0, 0.0])
     y = np.array([0.0, np.nan, 3.0, 5.0])

@@ -732,3 +732,28 @@ def test_float32_losses_keep_float32_gradients() -> None:
     expected = softmax_loss_loops(X.astype(np.float64), W.astype(np.float64), y)[0]
     value, _ = sb.compile(SOFTMAX)(X=X, W=W, y=y)
     np.testing.assert_allclose(value, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        # the softmax of the inputs, from their differences (exact: e^0/2, e/(1 + e), e^0/3)
+        ([1e16, 1e16], [0.5, 0.5]),
+        ([1e15, 1e15], [0.5, 0.5]),
+        ([1e16, 1e16, 1e16], [1 / 3, 1 / 3, 1 / 3]),
+        ([3e15, 3e15 - 1], [np.e / (1 + np.e), 1 / (1 + np.e)]),
+        ([-1e16, -1e16], [0.5, 0.5]),
+        ([1000.0, 1000.0], [0.5, 0.5]),
+    ],
+)
+def test_logsumexp_gradient_of_huge_inputs_is_their_softmax(
+    x: list[float], expected: list[float]
+) -> None:
+    """∂ logsumexp(x)/∂x is softmax(x) (JAX gives these numbers).  As e^(x − value) it would
+    inherit the value's rounding: at (1e16, 1e16), where log 2 is lost, it gave (1, 1)."""
+    _, grads = sb.compile("logsumexp(x)")(np.array(x))
+    np.testing.assert_allclose(grads["x"], expected, rtol=1e-15)
+    assert np.isclose(np.sum(grads["x"]), 1.0, rtol=1e-15)
+    _, row_grads = sb.compile("logsumexp(x, axis=1)")(np.array([x, [0.0] * len(x)]))
+    np.testing.assert_allclose(row_grads["x"][0], expected, rtol=1e-15)
+    np.testing.assert_allclose(row_grads["x"][1], [1 / len(x)] * len(x), rtol=1e-15)
