@@ -12,6 +12,7 @@ derivative of a step (floor, sign) is 0 at every point drawn.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -112,9 +113,21 @@ def check(
     x      ...
     PASS: worst relative error ... (tolerance 1e-05)
     """
+    # Checked first: a bad option would otherwise fail deep inside NumPy's random generator, or
+    # (a NaN or a string tolerance) only when the report is read.
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral):
+        raise TypeError(f"points must be a whole number, not {points!r}")
     if points < 1:
-        raise ValueError("points must be at least 1")
+        raise SymbackpropError(f"points must be at least 1, got {points}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be a whole number, not {seed!r}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real):
+        raise TypeError(f"tolerance must be a number, not {tolerance!r}")
+    if not tolerance >= 0:
+        raise SymbackpropError(f"tolerance must be a number at least 0, got {tolerance!r}")
     function = compile_text(text, wrt=wrt)
+    if function.backward is None:
+        raise _array_formula_error(function.graph)
     graph = function.backward.graph
     references = (SYMPY, FINITE_DIFFERENCES) if sympy else (FINITE_DIFFERENCES,)
     symbolic = _sympy_gradient(text, function.wrt) if sympy else None
@@ -152,19 +165,43 @@ def check(
     return CheckReport(text, references, tolerance, checked, reports)
 
 
+def _array_formula_error(graph: Graph) -> SymbackpropError:
+    """`check` draws random numbers for the inputs, so a formula with array gates (`@`, `.T`,
+    reductions, `pick`) — whose inputs must be arrays of fitting shapes — cannot be checked; the
+    error points at the first such gate."""
+    span = next(
+        (
+            node.span
+            for node in graph.nodes
+            if node.op not in (INPUT, CONSTANT) and GATES[node.op].shape is not None
+        ),
+        None,
+    )
+    return SymbackpropError(
+        "check draws random numbers for the inputs, so it checks elementwise formulas only, and "
+        "this one has an array operation; check an array formula's gradient with "
+        "numerical_gradient(text, **arrays) instead",
+        span,
+        graph.source,
+    )
+
+
 def _sympy_gradient(text: str, wrt: tuple[str, ...]) -> dict[str, Any]:
     import sympy as sp
 
-    from .symbolic import to_sympy
+    from .parse import parse
+    from .symbolic import to_sympy, within_sympy
 
-    expression = to_sympy(text)
-    symbols = [sp.Symbol(name, real=True) for name in compile_text(text).inputs]
-    return {
-        name: sp.lambdify(
-            symbols, _steps_flat(sp.diff(expression, sp.Symbol(name, real=True)), sp), "numpy"
-        )
-        for name in wrt
-    }
+    program = parse(text)
+    expression = to_sympy(program)
+    symbols = [sp.Symbol(name, real=True) for name in program.inputs]
+    with within_sympy(program):  # differentiating and lambdify's printing recurse too
+        return {
+            name: sp.lambdify(
+                symbols, _steps_flat(sp.diff(expression, sp.Symbol(name, real=True)), sp), "numpy"
+            )
+            for name in wrt
+        }
 
 
 def _steps_flat(derivative: Any, sp: Any) -> Any:

@@ -287,16 +287,21 @@ def _graph(arguments: argparse.Namespace) -> int:
 def _diff(arguments: argparse.Namespace) -> int:
     import sympy as sp
 
-    from .symbolic import symbolic_gradient
+    from .parse import parse
+    from .symbolic import symbolic_gradient, within_sympy
 
     wrt = _names(arguments.wrt) if arguments.wrt else None
-    derivatives = symbolic_gradient(read_expression(arguments.expr), wrt=wrt)
+    program = parse(read_expression(arguments.expr))
+    derivatives = symbolic_gradient(program, wrt=wrt)
     for name, derivative in derivatives.items():
         if arguments.format == "latex":
             symbol = sp.latex(sp.Symbol(name))
-            print(rf"\frac{{\partial f}}{{\partial {symbol}}} = {sp.latex(derivative)}")
+            with within_sympy(program):  # printing recurses over the expression too
+                latex = sp.latex(derivative)
+            print(rf"\frac{{\partial f}}{{\partial {symbol}}} = {latex}")
             continue
-        picture = sp.pretty(derivative, use_unicode=True)
+        with within_sympy(program):
+            picture = sp.pretty(derivative, use_unicode=True)
         label = f"∂f/∂{name} = "
         if "\n" not in picture:
             print(label + picture)

@@ -348,34 +348,35 @@ class _Emitter:
         """
         if self.mode != ARRAY or not self.reuse_buffers:
             return lines
-        live_after: list[set[str]] = []
+        # Which of each line's reads are dead after it: one backward sweep.  (Copying the whole
+        # live set at every line made this quadratic: minutes for a 10 kB `x*x*...*x`, whose
+        # partial products all stay live until the backward pass.)
+        dead_after: list[set[str]] = []
         live = set(live_at_end)
         for line in reversed(lines):
-            live_after.append(set(live))
+            dead_after.append({name for name in line.reads if name not in live})
             if line.target is not None:
                 live.discard(line.target)
-            live |= set(line.reads)
-        live_after.reverse()
+            live.update(line.reads)
+        dead_after.reverse()
         shared = set(inputs)
         for line in lines:
             if line.aliases:
                 shared |= {*line.reads, *([line.target] if line.target else [])}
         owned: dict[str, tuple[int, ...]] = {}
-        free: dict[tuple[int, ...], list[str]] = {}
+        # Free buffers by shape, in the order they were freed (a dict as an ordered set).
+        free: dict[tuple[int, ...], dict[str, None]] = {}
         result: list[_Line] = []
-        for line, live in zip(lines, live_after, strict=True):
+        for line, dead in zip(lines, dead_after, strict=True):
             if line.target is None:
                 result.append(line)
                 continue
             for names in free.values():
-                if line.target in names:
-                    names.remove(line.target)
+                names.pop(line.target, None)
             dying = [
                 name
                 for name in dict.fromkeys(line.reads)
-                if name not in shared
-                and name in owned
-                and (name not in live or name == line.target)
+                if name not in shared and name in owned and (name in dead or name == line.target)
             ]
             buffer = None
             if line.ufunc is not None and line.shape:
@@ -383,7 +384,7 @@ class _Emitter:
                 if fits:
                     buffer = fits[0]
                 elif free.get(line.shape):
-                    buffer = free[line.shape].pop()
+                    buffer = free[line.shape].popitem()[0]
             if buffer is not None:
                 assert line.ufunc is not None
                 callee, operands = line.ufunc
@@ -393,7 +394,7 @@ class _Emitter:
                 result.append(line)
             for name in dying:
                 if name != buffer and name != line.target:
-                    free.setdefault(owned[name], []).append(name)
+                    free.setdefault(owned[name], {})[name] = None
             if line.ufunc is not None and line.shape:
                 owned[line.target] = line.shape
             else:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .backprop import backprop
+from .function import as_array_operand
 from .gates import (
     ATOM_PRECEDENCE,
     GATES,
@@ -217,6 +218,8 @@ class Derivation:
         return format_value(value, self.digits)
 
     def _point_text(self) -> str:
+        if not self.point:
+            return "no inputs (the formula is a constant)"
         return ", ".join(f"{name} = {self.number(value)}" for name, value in self.point.items())
 
     # -- other formats ---------------------------------------------------------------------
@@ -350,6 +353,10 @@ class Derivation:
             '  edge [fontname="Helvetica", fontsize=10];',
         ]
         for index, node in enumerate(graph.nodes):
+            if node.op == CONSTANT and index == graph.output:
+                label = format_number(node.value, 17)
+                lines.append(f'  n{index} [label="{label}", shape=plaintext];')
+                continue
             if node.op == CONSTANT:
                 continue
             if node.op == INPUT:
@@ -406,16 +413,19 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
     """
     function = compile_text(text, rewrite=rewrite)
     function._bind((), values)  # the same TypeError for a missing or unexpected input
-    arrays = function.backward is None or any(np.ndim(values[name]) for name in function.inputs)
+    # The same checks as a call: a string, a complex or a ragged list is a TypeError, an integer
+    # too large for a float a SymbackpropError, never NumPy's or float()'s own error.
+    operands = {name: as_array_operand(name, values[name]) for name in function.inputs}
+    arrays = function.backward is None or any(np.ndim(operands[name]) for name in operands)
     if not arrays:
-        point: dict[str, Any] = {name: float(values[name]) for name in function.inputs}
+        point: dict[str, Any] = {name: float(operands[name]) for name in function.inputs}
         backward = function.backward
         assert backward is not None
         graph = backward.graph
         forward = forward_values(graph, point)
         values_by_node = backward_values(backward, forward)
     else:
-        point = {name: np.asarray(values[name], dtype=np.float64) for name in function.inputs}
+        point = {name: np.asarray(operands[name], dtype=np.float64) for name in operands}
         graph = specialize(function.graph, {name: np.shape(v) for name, v in point.items()})
         backward = backprop(graph, function.wrt)
         forward = array_forward_values(graph, point)
@@ -427,9 +437,13 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
 
     def formula_of(index: int) -> str:
         node = graph.nodes[index]
+        if node.op == CONSTANT:
+            return _operand(graph, display, index)
         operands = [_operand(graph, display, argument) for argument in node.args]
         return _formula(node.op, operands, dict(node.params))
 
+    # Constants are shown where they are used, except a constant output (`explain("2*pi")`,
+    # folded to one number): it is the only step there is.
     forward_steps = tuple(
         ForwardStep(
             display[index],
@@ -440,7 +454,7 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
             node.shape or None,
         )
         for index, node in enumerate(graph.nodes)
-        if node.op != CONSTANT
+        if node.op != CONSTANT or index == graph.output
     )
 
     gradient_of = dict(backward.adjoints)
@@ -532,7 +546,7 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
 
     edge_values: dict[tuple[str, str], tuple[float, float | None]] = {}
     for index, node in enumerate(graph.nodes):
-        if node.op == CONSTANT:
+        if node.op == CONSTANT and index != graph.output:
             continue
         if index == graph.output:
             gradient: float | None = 1.0

@@ -22,7 +22,7 @@ from .errors import EvaluationError, ShapeError, SymbackpropError, excerpt
 from .graph import Graph
 from .load import load, source_filename
 from .rewrite import Rewrite, rewrites_in
-from .shapes import is_elementwise, specialize
+from .shapes import checked_shapes, is_elementwise, specialize
 
 
 class CompiledFunction:
@@ -163,9 +163,9 @@ class CompiledFunction:
         """
         values = self._bind(args, kwargs) if kwargs or len(args) != len(self.inputs) else args
         operands = tuple(
-            _as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
+            as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
         )
-        seed = _as_array_operand("upstream", upstream)
+        seed = as_array_operand("upstream", upstream)
         module, functions = self._specialized(
             _shapes_of(operands), upstream=True, reuse_buffers=_float64_only((seed, *operands))
         )
@@ -209,7 +209,7 @@ class CompiledFunction:
             else:
                 return self._guarded(self._float_module, function, tuple(floats))
         operands = tuple(
-            _as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
+            as_array_operand(name, value) for name, value in zip(self.inputs, values, strict=True)
         )
         module, functions = self._specialized(
             _shapes_of(operands), upstream=False, reuse_buffers=_float64_only(operands)
@@ -263,13 +263,14 @@ class CompiledFunction:
     # -- generated code --------------------------------------------------------------------
 
     def _signature(self, shapes: Mapping[str, Any]) -> tuple[tuple[int, ...], ...]:
+        shapes = checked_shapes(shapes)
         unknown = sorted(set(shapes) - set(self.inputs))
         if unknown:
             raise SymbackpropError(f"shapes names {unknown[0]!r}, which is not an input")
         missing = [name for name in self.inputs if name not in shapes]
         if missing:
             raise SymbackpropError(f"shapes gives no shape for {missing[0]!r}")
-        return tuple(tuple(int(size) for size in shapes[name]) for name in self.inputs)
+        return tuple(shapes[name] for name in self.inputs)
 
     def _specialized(
         self, signature: tuple[tuple[int, ...], ...], upstream: bool, reuse_buffers: bool = True
@@ -350,8 +351,7 @@ _SPECIALIZATIONS = 64
 def _float64_only(operands: tuple[Any, ...]) -> bool:
     """Are all operands float64 arrays or Python floats, so every temporary is float64?"""
     return all(
-        type(operand) is float
-        or (isinstance(operand, np.ndarray) and operand.dtype == np.float64)
+        type(operand) is float or (isinstance(operand, np.ndarray) and operand.dtype == np.float64)
         for operand in operands
     )
 
@@ -384,7 +384,7 @@ def _as_float(name: str, value: float) -> float:
         raise SymbackpropError(f"input {name!r} is an integer too large for a float") from None
 
 
-def _as_array_operand(name: str, value: Any) -> Any:
+def as_array_operand(name: str, value: Any) -> Any:
     """An input for array-mode code: Python numbers stay scalars, the rest become float arrays.
 
     A Python float is kept as it is, so that NumPy treats it as a weak scalar and a float32 array

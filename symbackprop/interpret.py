@@ -74,8 +74,24 @@ def array_forward_values(graph: Graph, inputs: Mapping[str, Any]) -> list[Any]:
             values.append(np.full(node.shape, node.value) if node.shape else node.value)
         else:
             arguments = [values[argument] for argument in node.args]
-            values.append(evaluate_array(node.op, arguments, dict(node.params)))
+            values.append(_array_gate(node, arguments, graph.source, gradient=False))
     return values
+
+
+def _array_gate(node: Node, arguments: list[Any], source: str, gradient: bool) -> Any:
+    """One gate on NumPy values; a failure becomes an `EvaluationError` at the gate's text.
+
+    NumPy gives inf/nan for a domain error, but raises for what has no value at all: the
+    maximum of no elements, a `pick` label out of range.  The compiled function reports those
+    at the gate, and so does the derivation.
+    """
+    try:
+        return evaluate_array(node.op, arguments, dict(node.params))
+    except (ArithmeticError, ValueError, IndexError) as error:
+        where = "the gradient of " if gradient else ""
+        snippet = excerpt(source[node.span.start : node.span.end]) if node.span else node.op
+        message = f"{' '.join(str(error).split())} while computing {where}{snippet!r}"
+        raise EvaluationError(message, node.span, source) from error
 
 
 def evaluate_array(gate_name: str, arguments: list[Any], params: dict[str, Any]) -> Any:
@@ -140,7 +156,7 @@ def backward_values(backward: Backward, forward: list[Any], arrays: bool = False
             node = nodes[statement.node]
             arguments = [value(argument) for argument in node.args]
             if arrays:
-                result = evaluate_array(node.op, arguments, dict(node.params))
+                result = _array_gate(node, arguments, backward.graph.source, gradient=True)
             else:
                 result = _float_gate(node, arguments, backward.graph.source, gradient=True)
             values[statement.node] = result
@@ -185,6 +201,6 @@ def _unneeded_values(
             continue
         arguments = [value(argument) for argument in node.args]
         if arrays:
-            values[index] = evaluate_array(node.op, arguments, dict(node.params))
+            values[index] = _array_gate(node, arguments, backward.graph.source, gradient=True)
         else:
             values[index] = _float_gate(node, arguments, backward.graph.source, gradient=True)

@@ -63,6 +63,8 @@ def numerical_gradient(
         raise SymbackpropError(f"h must be a positive number, got {h!r}")
     if method not in (CENTRAL, FORWARD):
         raise SymbackpropError(f"method must be {CENTRAL!r} or {FORWARD!r}, got {method!r}")
+    if at is not None and not isinstance(at, Mapping):
+        raise TypeError(f"at must map input names to values, as {{'x': 1.0}}, not {at!r}")
     point = {**(at or {}), **inputs}
     step = float(h)
     base = _total(function.value(**point))  # also checks that every input is given

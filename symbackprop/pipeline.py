@@ -20,7 +20,7 @@ from .function import CompiledFunction
 from .lower import lower
 from .parse import parse
 from .rewrite import rewrite as rewrite_stable
-from .shapes import index_inputs
+from .shapes import checked_shapes, index_inputs
 
 _CACHE: dict[tuple[Any, ...], CompiledFunction] = {}
 _CACHE_LIMIT = 512
@@ -47,8 +47,12 @@ def compile(
     >>> round(value, 4), {name: round(g, 4) for name, g in grads.items()}
     (0.7311, {'w0': -0.1966, 'w1': -0.3932, 'w2': 0.1966})
     """
-    requested = None if wrt is None else tuple([wrt] if isinstance(wrt, str) else wrt)
-    shape_key = None if shapes is None else tuple(sorted((k, tuple(v)) for k, v in shapes.items()))
+    if not isinstance(text, str):  # before the cache look-up, which would hash it
+        raise TypeError(f"a program is text (str), not {type(text).__name__}")
+    requested = None if wrt is None else _wrt_names(wrt)
+    if shapes is not None:
+        shapes = checked_shapes(shapes)
+    shape_key = None if shapes is None else tuple(sorted(shapes.items()))
     key = (text, requested, bool(rewrite), shape_key)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -86,6 +90,24 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _wrt_names(wrt: Iterable[str] | str) -> tuple[str, ...]:
+    """`wrt` as a tuple of names, refused with our message unless it holds strings only.
+
+    Checked before the cache look-up hashes it, so `wrt=[["x"]]` or `wrt=5` is a TypeError
+    that says what `wrt` takes, not Python's "unhashable type" or "not iterable".
+    """
+    if isinstance(wrt, str):
+        return (wrt,)
+    try:
+        names = tuple(wrt)
+    except TypeError:
+        raise TypeError(f"wrt must be an input's name or a list of names, not {wrt!r}") from None
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"wrt must name inputs as strings, got {name!r}")
+    return names
+
+
 def _check_wrt(
     wrt: tuple[str, ...] | None, inputs: tuple[str, ...], indices: tuple[str, ...]
 ) -> tuple[str, ...]:
@@ -96,8 +118,6 @@ def _check_wrt(
             raise SymbackpropError(
                 f"wrt names {name!r}, an integer index (as pick's labels): it has no gradient"
             )
-        if not isinstance(name, str):
-            raise TypeError(f"wrt must name inputs as strings, got {name!r}")
         if name not in inputs:
             raise SymbackpropError(
                 f"wrt names {name!r}, which is not an input of the formula; "

@@ -8,10 +8,13 @@ the span of the sub-expression and the shapes.  Imports `graph`, `gates` and `er
 
 from __future__ import annotations
 
+import numbers
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
-from .errors import ShapeError, excerpt
+from .errors import ShapeError, SymbackpropError, excerpt
 from .gates import GATES
 from .graph import CONSTANT, INPUT, Graph, Node, gate_shape
 
@@ -64,3 +67,48 @@ def index_inputs(graph: Graph) -> tuple[str, ...]:
         for index, node in enumerate(graph.nodes)
         if node.op == INPUT and index in as_index and index not in as_value
     )
+
+
+def checked_shapes(shapes: Any) -> dict[str, tuple[int, ...]]:
+    """`shapes=` as a caller gave it → {name: shape}, every size a whole number an array can have.
+
+    The shapes only steer code generation, so nothing else would notice a negative size, a
+    `2.5` cut to 2, a string's characters taken as sizes, or a size beyond NumPy's index range
+    (which overflows inside NumPy later); each is refused here, saying which input it is.
+    """
+    if not isinstance(shapes, Mapping):
+        raise TypeError(
+            "shapes must map input names to shapes, as {'W': (3, 4), 'x': (4,)}, not "
+            f"{type(shapes).__name__}"
+        )
+    checked: dict[str, tuple[int, ...]] = {}
+    for name, shape in shapes.items():
+        if not isinstance(name, str):
+            raise TypeError(f"shapes must name inputs as strings, got {name!r}")
+        checked[name] = _checked_shape(name, shape)
+    return checked
+
+
+def _checked_shape(name: str, shape: Any) -> tuple[int, ...]:
+    example = f"shapes gives {name!r} the shape {shape!r}: a shape is a tuple of sizes, as (3, 4)"
+    if isinstance(shape, (str, bytes)):
+        raise SymbackpropError(example)
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)  # a vector's length, as NumPy reads `np.zeros(3)`
+    try:
+        sizes = tuple(shape)
+    except TypeError:  # None, a float, a 0-d array
+        raise SymbackpropError(f"{example}, or () for a number") from None
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+            raise SymbackpropError(f"{example}, of whole numbers")
+        if size < 0:
+            raise SymbackpropError(f"shapes gives {name!r} a negative size: {shape!r}")
+    total = 1
+    for size in sizes:
+        total *= int(size)
+    if total > sys.maxsize:
+        raise SymbackpropError(
+            f"shapes gives {name!r} the shape {shape!r}, more elements than an array can hold"
+        )
+    return tuple(int(size) for size in sizes)

@@ -7,9 +7,11 @@ functions run, so `import symbackprop` and `compile` stay light.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from .errors import SymbackpropError
 from .gates import GATES
 from .parse import parse
 from .syntax import Apply, Constant, Expr, Name, Number, Program, fold
@@ -25,11 +27,12 @@ def to_sympy(program: str | Program) -> Any:
     """
     import sympy as sp
 
-    parsed = parse(program) if isinstance(program, str) else program
-    scope: dict[str, Any] = {name: sp.Symbol(name, real=True) for name in parsed.inputs}
-    for binding in parsed.bindings:
-        scope[binding.name] = _expression(binding.value, scope, sp)
-    return _expression(parsed.result, scope, sp)
+    parsed = _program(program)
+    with within_sympy(parsed):
+        scope: dict[str, Any] = {name: sp.Symbol(name, real=True) for name in parsed.inputs}
+        for binding in parsed.bindings:
+            scope[binding.name] = _expression(binding.value, scope, sp)
+        return _expression(parsed.result, scope, sp)
 
 
 def symbolic_gradient(
@@ -44,18 +47,44 @@ def symbolic_gradient(
     """
     import sympy as sp
 
-    parsed = parse(program) if isinstance(program, str) else program
+    parsed = _program(program)
     names = parsed.inputs if wrt is None else ([wrt] if isinstance(wrt, str) else list(wrt))
     unknown = [name for name in names if name not in parsed.inputs]
     if unknown:
-        from .errors import SymbackpropError
-
         raise SymbackpropError(
             f"wrt names {unknown[0]!r}, which is not an input; "
             f"the inputs are {', '.join(parsed.inputs) or 'none'}"
         )
     expression = to_sympy(parsed)
-    return {name: sp.simplify(sp.diff(expression, sp.Symbol(name, real=True))) for name in names}
+    with within_sympy(parsed):
+        return {
+            name: sp.simplify(sp.diff(expression, sp.Symbol(name, real=True))) for name in names
+        }
+
+
+@contextmanager
+def within_sympy(program: Program) -> Iterator[None]:
+    """Run SymPy on `program`'s expression, reporting a formula too deep for it at the formula.
+
+    SymPy walks its expression trees by recursion, so a few hundred nested calls (or a long
+    `x**x**...` tower) exhaust Python's stack inside SymPy.  That is a limit of the symbolic
+    view, not of the formula, which `compile` handles: the error says so and points at it.
+    """
+    try:
+        yield
+    except RecursionError:
+        raise SymbackpropError(
+            "the formula is nested too deeply for SymPy's symbolic derivative (its depth is "
+            "limited by Python's recursion); compile() and numerical checks handle it",
+            program.result.span,
+            program.source,
+        ) from None
+
+
+def _program(program: str | Program) -> Program:
+    if isinstance(program, (str, Program)):
+        return parse(program) if isinstance(program, str) else program
+    raise TypeError(f"a program is text (str), not {type(program).__name__}")
 
 
 def _expression(expression: Expr, scope: dict[str, Any], sp: Any) -> Any:
@@ -71,12 +100,33 @@ def _expression(expression: Expr, scope: dict[str, Any], sp: Any) -> Any:
 
 def _apply(call: Apply, arguments: list[Any], sp: Any) -> Any:
     gate = GATES[call.gate]
+    if call.gate == "pow":
+        arguments = _power_operands(arguments[0], arguments[1], sp)
     if not gate.variadic:
         return gate.sympy(sp, *arguments)
     folded = arguments[0]
     for argument in arguments[1:]:
         folded = gate.sympy(sp, folded, argument)
     return folded
+
+
+EXACT_POWER_BITS = 100_000
+"""The largest exact power of two numbers SymPy is left to write out, in bits."""
+
+
+def _power_operands(base: Any, exponent: Any, sp: Any) -> list[Any]:
+    """A power of exact numbers too large to write out is taken in floats, as `compile` does.
+
+    SymPy computes an exact power digit by digit: `2**3**22` has nine billion digits, which
+    would take hours and gigabytes.  Such a power is a float (a huge one, or `inf` in compiled
+    code) whatever the formula means, so its operands become SymPy Floats.
+    """
+    exact = isinstance(base, sp.Rational) and isinstance(exponent, sp.Rational)
+    if exact and abs(base) != 0 and abs(base) != 1:
+        magnitude = abs(exponent.p) // exponent.q + 1
+        if magnitude * max(abs(base.p), base.q).bit_length() > EXACT_POWER_BITS:
+            return [sp.Float(base), sp.Float(exponent)]
+    return [base, exponent]
 
 
 def _number(number: Number, sp: Any) -> Any:

@@ -107,6 +107,12 @@ def minimize(
     >>> round(result.params["x"], 6), result.steps, len(result.history)
     (3.0, 100, 101)
     """
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"params must map names to starting values, as {{'x': 0.0}}, not {params!r}"
+        )
+    if data is not None and not isinstance(data, Mapping):
+        raise TypeError(f"data must map input names to values, not {data!r}")
     start = {name: as_parameter(name, value) for name, value in params.items()}
     if not start:
         raise SymbackpropError("minimize needs at least one parameter")

@@ -24,6 +24,8 @@ def to_text(program: str | Program) -> str:
     >>> to_text("-(x**2) + (2**3)**2 - (a - b)")
     '-x ** 2 + (2 ** 3) ** 2 - (a - b)'
     """
+    if not isinstance(program, (str, Program)):
+        raise TypeError(f"a program is text (str), not {type(program).__name__}")
     parsed = parse(program) if isinstance(program, str) else program
     lines = [f"{binding.name} = {expression_text(binding.value)}" for binding in parsed.bindings]
     lines.append(expression_text(parsed.result))
@@ -63,7 +65,8 @@ def _apply_text(call: Apply, operands: list[tuple[str, int]]) -> tuple[str, int]
         return f"{notation.symbol}{operand}", notation.precedence
     if isinstance(notation, Suffix):
         operand, operand_precedence = operands[0]
-        if operand_precedence < ATOM_PRECEDENCE:
+        # `2.T` would read as the number `2.` then `T`: a whole number is parenthesized too.
+        if operand_precedence < ATOM_PRECEDENCE or (operand.isascii() and operand.isdigit()):
             operand = f"({operand})"
         return f"{operand}{notation.symbol}", ATOM_PRECEDENCE
     assert isinstance(notation, Call)

@@ -213,3 +213,164 @@ def test_a_one_megabyte_expression_compiles():
     assert value == len(terms)
     assert grads["w0"] == sum(1 for term in terms if term.startswith("w0*"))
     assert time.perf_counter() - started < 120  # a bound against hangs, not a benchmark
+
+
+# -- bad arguments to compile, to_text and the symbolic view ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (-1, 2),
+        (2.5, 2),
+        (2.0, 2),
+        "22",
+        "ab",
+        None,
+        (float("nan"), 2),
+        ((2,), 2),
+        (True, 2),
+        (10**30, 2),
+        (2**62, 2**62),
+        np.array(2),
+    ],
+    ids=[
+        "negative",
+        "fraction",
+        "float",
+        "digits-string",
+        "string",
+        "none",
+        "nan",
+        "nested",
+        "bool",
+        "beyond-int64",
+        "too-many-elements",
+        "0-d-array",
+    ],
+)
+def test_a_shape_that_no_array_can_have_is_our_error_naming_the_input(shape):
+    for attempt in (
+        lambda: sb.compile("sum(W @ x)", shapes={"W": shape, "x": (2,)}),
+        lambda: sb.compile("sum(W @ x)").source_for("array", shapes={"W": shape, "x": (2,)}),
+    ):
+        with pytest.raises(sb.SymbackpropError, match="'W'"):
+            attempt()
+
+
+def test_shapes_that_are_not_a_mapping_of_names_are_a_type_error():
+    for shapes in ([("W", (2, 2))], "W=3x4", {1: (2,)}):
+        with pytest.raises(TypeError, match="shapes must"):
+            sb.compile("sum(W @ x)", shapes=shapes)
+
+
+def test_a_whole_number_is_a_vectors_length_as_in_numpy():
+    # np.zeros(3) has shape (3,): shapes={"x": 3} means the same.
+    f = sb.compile("sum(W @ x)", shapes={"W": (2, 3), "x": 3})
+    assert f.source == sb.compile("sum(W @ x)", shapes={"W": (2, 3), "x": (3,)}).source
+
+
+def test_zero_sizes_and_numpy_integers_are_shapes():
+    f = sb.compile("sum(W @ x)", shapes={"W": (np.int64(0), 3), "x": [3]})
+    value, grads = f(np.zeros((0, 3)), np.ones(3))
+    assert value == 0.0 and grads["W"].shape == (0, 3)
+
+
+@pytest.mark.parametrize("text", [5, None, b"x", ["x"]], ids=["int", "none", "bytes", "list"])
+def test_a_program_that_is_not_a_string_is_a_type_error_saying_so(text):
+    for function in (sb.compile, sb.parse, sb.to_text, sb.to_sympy, sb.symbolic_gradient):
+        with pytest.raises(TypeError, match="a program is text"):
+            function(text)
+
+
+@pytest.mark.parametrize("wrt", [5, [["x"]], [None]], ids=["int", "nested-list", "none"])
+def test_wrt_that_is_not_names_is_a_type_error_saying_so(wrt):
+    with pytest.raises(TypeError, match="wrt must"):
+        sb.compile("x * y", wrt=wrt)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sin(" * 400 + "x" + ")" * 400, "x" + "**x" * 1000],
+    ids=["nested-calls", "power-tower"],
+)
+def test_a_formula_too_deep_for_sympy_is_our_error_not_a_recursion_error(text):
+    for attempt in (
+        lambda: sb.to_sympy(text),
+        lambda: sb.symbolic_gradient(text),
+        lambda: sb.check(text, points=2),
+    ):
+        with pytest.raises(sb.SymbackpropError, match="too deeply for SymPy") as caught:
+            attempt()
+        assert (caught.value.line, caught.value.column) == (1, 1)
+        assert "^" in str(caught.value)
+    # The formula itself is fine: compile and numerical checks handle it.
+    assert np.isfinite(sb.compile(text)(0.5)[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [("sum(x)", 1), ("x + sum(pick(S, y))", 9), ("q = W @ x\nsum(q * q)", 5)],
+)
+def test_check_of_an_array_formula_is_our_error_at_its_first_array_gate(text, column):
+    with pytest.raises(sb.SymbackpropError, match="elementwise formulas only") as caught:
+        sb.check(text)
+    assert caught.value.column == column
+    assert "^" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" + "*x" * 4900,
+        "x" + "/x" * 4900,
+        "x" + "**x" * 3300,
+        "max(" + ",".join(["x"] * 4900) + ")",
+    ],
+    ids=["product", "quotient", "power-tower", "max"],
+)
+def test_array_code_for_a_ten_kilobyte_formula_is_generated_quickly(text):
+    # Each partial result stays live until the backward pass uses it; the array code's buffer
+    # reuse took 6 to 9 seconds on these before it stopped copying the live set at every line.
+    assert len(text) < 10_000
+    started = time.perf_counter()
+    f = sb.compile(text)
+    value, grads = f(np.ones(3))
+    assert np.all(value == 1.0) and np.all(np.isfinite(grads["x"]))
+    assert time.perf_counter() - started < 5  # the contract: well under a few seconds
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"points": 0}, sb.SymbackpropError),
+        ({"points": "a"}, TypeError),
+        ({"points": 2.5}, TypeError),
+        ({"seed": "a"}, TypeError),
+        ({"tolerance": float("nan")}, sb.SymbackpropError),
+        ({"tolerance": -1.0}, sb.SymbackpropError),
+        ({"tolerance": "a"}, TypeError),
+    ],
+    ids=lambda value: repr(value) if isinstance(value, dict) else None,
+)
+def test_check_refuses_a_bad_option_before_it_starts(options, error):
+    with pytest.raises(error, match=next(iter(options))):
+        sb.check("x * y", **options)
+
+
+def test_a_point_or_parameters_that_are_not_a_mapping_are_a_type_error():
+    with pytest.raises(TypeError, match="params must map names"):
+        sb.minimize("(x - 3)**2", [1.0])
+    with pytest.raises(TypeError, match="data must map"):
+        sb.minimize("(x - t)**2", {"x": 1.0}, data=[2.0])
+    with pytest.raises(TypeError, match="at must map"):
+        sb.numerical_gradient("x * y", at=[1.0, 2.0])
+
+
+@pytest.mark.parametrize("text", ["2**3**22 * x", "2**(3**22/2) * x", "2**2**2**2**2**2 + x"])
+def test_a_power_of_numbers_too_large_to_write_out_is_a_float_in_sympy(text):
+    # 2**3**22 has nine billion digits: SymPy would compute every one of them.
+    started = time.perf_counter()
+    gradient = sb.symbolic_gradient(text)["x"]
+    assert gradient.is_Float or gradient == 1
+    assert time.perf_counter() - started < 5

@@ -440,3 +440,23 @@ def test_a_closed_pipe_ends_quietly(command: list[str]) -> None:
 def test_shapes_with_float_mode_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["source", "x * y", "--mode", "float", "--shapes", "x=3"]) == 2
     assert "--shapes is for array code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["check", "sum(x)"], "elementwise formulas only"),
+        (["check", "x + sum(W @ v)"], "elementwise formulas only"),
+        (["diff", "sin(" * 400 + "x" + ")" * 400], "too deeply for SymPy"),
+        (["check", "sin(" * 400 + "x" + ")" * 400], "too deeply for SymPy"),
+        (["diff", "x" + "**x" * 1000, "--format", "latex"], "too deeply for SymPy"),
+    ],
+    ids=["check-sum", "check-matmul", "diff-deep", "check-deep", "diff-tower-latex"],
+)
+def test_what_check_and_diff_cannot_do_is_a_clean_error_with_a_caret(
+    capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert_clean_error(status, out, err)
+    assert fragment in err
+    assert "(at line 1, column" in err and "^" in err

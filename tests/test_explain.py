@@ -9,10 +9,12 @@ arithmetic slip, 1.3 - 1.87 + 1 = 0.43.
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import symbackprop as sb
@@ -453,3 +455,74 @@ def test_a_step_gate_stops_the_gradient_without_adding_zeros():
     derivation = explain("sin(floor(x)) + x*y", x=1.5, y=2.0)
     assert derivation.gradients == {"x": 2.0, "y": 1.5}
     assert "∂floor1/∂x = 0.5403 · 0 = 0" in str(derivation)
+
+
+@pytest.mark.parametrize(("text", "value"), [("1", 1.0), ("2 - 1^-1", 1.0), ("2*pi", 2 * math.pi)])
+def test_a_constant_formula_is_explained_in_every_format(text, value):
+    derivation = explain(text)
+    assert derivation.value == value and derivation.gradients == {}
+    assert [step.name for step in derivation.forward] == ["f"]
+    assert "Forward pass\n  f = " in str(derivation)
+    for form in (derivation.to_markdown(), derivation.to_latex(), derivation.to_json()):
+        assert "f" in form
+    # The circuit has the output's node, not an edge from a node that is not drawn.
+    dot = derivation.to_dot()
+    assert 'n0 [label="' in dot and "n0 -> out" in dot
+
+
+def test_cli_explains_and_draws_a_constant_formula(capsys):
+    assert main(["explain", "2*3", "--at", ""]) == 0
+    assert "f = 6" in capsys.readouterr().out
+    assert main(["graph", "2*3", "--at", ""]) == 0
+    assert "n0 -> out" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "abc",
+        "1",
+        None,
+        1j,
+        np.array([1j]),
+        np.array([1.0, None], dtype=object),
+        [[1.0], [1.0, 2.0]],
+        np.array(["2020-01-01"], dtype="datetime64[D]"),
+    ],
+    ids=[
+        "string",
+        "numeric-string",
+        "none",
+        "complex",
+        "complex-array",
+        "object-array",
+        "ragged",
+        "datetime",
+    ],
+)
+def test_explain_refuses_the_inputs_a_call_refuses(value):
+    with pytest.raises(TypeError, match="input 'x' must be"):
+        sb.compile("x * y")(value, 2.0)
+    with pytest.raises(TypeError, match="input 'x' must be"):
+        explain("x * y", x=value, y=2.0)
+
+
+def test_explain_of_an_integer_too_large_for_a_float_is_our_error():
+    with pytest.raises(sb.SymbackpropError, match="too large for a float"):
+        explain("x * y", x=10**400, y=2.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "fragment", "column"),
+    [
+        ("max(x)", {"x": np.array([])}, "zero-size array", 1),
+        ("2 * sum(pick(S, y))", {"S": np.ones((2, 3)), "y": np.array([0, 5])}, "out of bounds", 9),
+    ],
+)
+def test_an_array_value_numpy_cannot_compute_is_an_evaluation_error_at_its_gate(
+    text, point, fragment, column
+):
+    for attempt in (lambda: explain(text, **point), lambda: sb.compile(text)(**point)):
+        with pytest.raises(sb.EvaluationError, match=fragment) as caught:
+            attempt()
+        assert caught.value.column == column

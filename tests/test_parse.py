@@ -1010,3 +1010,12 @@ def test_lark_is_imported_by_the_first_parse_not_by_import_symbackprop():
         "assert 'lark' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", check], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("text", ["2 .T", "(2).T", "1e3 .T", "2. .T", "(-2).T + x"])
+def test_to_text_of_a_transposed_number_parses_back(text: str) -> None:
+    # `2.T` would lex as the number `2.` followed by the name `T`.
+    canonical = symbackprop.to_text(text)
+    assert symbackprop.to_text(canonical) == canonical
+    point = {name: 1.5 for name in symbackprop.compile(text).inputs}
+    assert symbackprop.compile(canonical).value(**point) == symbackprop.compile(text).value(**point)
