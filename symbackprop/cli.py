@@ -156,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",
         help="the symbolic partial derivatives, from SymPy",
-        description="Print each partial derivative of the formula, simplified by SymPy.",
+        description="Print each partial derivative of the formula, simplified by SymPy when small.",
         epilog="example:\n  symbackprop diff 'x * sin(x * y)' --format latex",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

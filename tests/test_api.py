@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+import sympy
 
 import symbackprop as sb
 
@@ -374,3 +375,20 @@ def test_a_power_of_numbers_too_large_to_write_out_is_a_float_in_sympy(text):
     gradient = sb.symbolic_gradient(text)["x"]
     assert gradient.is_Float or gradient == 1
     assert time.perf_counter() - started < 5
+
+
+def test_a_large_derivative_is_left_unsimplified_rather_than_hanging():
+    # d/dx of sin nested 20 deep is the product of 20 cosines: simplify would take minutes.
+    text = "sin(" * 20 + "x" + ")" * 20
+    started = time.perf_counter()
+    gradient = sb.symbolic_gradient(text)["x"]
+    assert time.perf_counter() - started < 30
+    x = sympy.Symbol("x", real=True)
+    inner = x
+    expected = sympy.Integer(1)
+    for _ in range(20):  # the chain rule by hand: cos of each inner argument
+        expected *= sympy.cos(inner)
+        inner = sympy.sin(inner)
+    assert sympy.expand(gradient - expected) == 0
+    # a small one is still simplified: d/dt sigmoid(t) as SymPy's simplify writes it
+    assert str(sb.symbolic_gradient("sigmoid(t)")["t"]) == "1/(4*cosh(t/2)**2)"
