@@ -263,7 +263,10 @@ def _graph(arguments: argparse.Namespace) -> int:
     if suffix not in (".dot", ".gv", ".svg", ".png"):
         raise UsageError(f"-o {path}: the file must end in .dot, .svg or .png")
     if suffix in (".dot", ".gv"):
-        path.write_text(dot, encoding="utf-8")
+        try:
+            path.write_text(dot, encoding="utf-8")
+        except OSError as error:  # a missing directory, no permission: a usage error, no traceback
+            raise UsageError(f"cannot write {path}: {error.strerror}") from None
         return 0
     program = shutil.which("dot")
     if program is None:
@@ -362,6 +365,8 @@ def _minimize(arguments: argparse.Namespace) -> int:
     every = max(1, arguments.steps // 10) if arguments.every is None else arguments.every
     if every < 0:
         raise UsageError("--every must be at least 0")
+    if arguments.tol is not None and not arguments.tol > 0:  # before the first line is printed
+        raise UsageError("--tol must be positive")
     inputs = compile_text(text).inputs
     names = _names(arguments.wrt) if arguments.wrt else list(inputs)
     for name in names:

@@ -65,7 +65,10 @@ def numerical_gradient(
         raise SymbackpropError(f"method must be {CENTRAL!r} or {FORWARD!r}, got {method!r}")
     if at is not None and not isinstance(at, Mapping):
         raise TypeError(f"at must map input names to values, as {{'x': 1.0}}, not {at!r}")
-    point = {**(at or {}), **inputs}
+    # Every input in float64, not only the one nudged: the base value of the forward method,
+    # and the other inputs of a float32 formula, would otherwise be computed in float32, whose
+    # rounding (1e-7 relative) divided by h swamps the slope.
+    point = {name: _in_float64(value) for name, value in {**(at or {}), **inputs}.items()}
     step = float(h)
     base = _total(function.value(**point))  # also checks that every input is given
     gradients: dict[str, Any] = {}
@@ -107,6 +110,19 @@ def _slope(
         return (above - base) / step
     below = _total(function.value(**{**point, name: x - step}))
     return (above - below) / (2 * step)
+
+
+def _in_float64(value: Any) -> Any:
+    """A real input in float64: numbers (NumPy's scalars too) as Python floats, arrays of floats
+    of any precision, integers or booleans as float64 arrays; anything else as it is, for the
+    compiled function to refuse with its own message."""
+    if isinstance(value, numbers.Real) and not isinstance(value, np.ndarray):
+        return float(value)
+    try:
+        array = np.asarray(value)
+    except Exception:  # ragged lists and the like: the compiled function refuses them
+        return value
+    return array.astype(np.float64) if array.dtype.kind in "fiub" else value
 
 
 def _total(value: Any) -> float:

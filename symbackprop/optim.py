@@ -5,7 +5,7 @@ with the same names (what a compiled function returns), and `step(params, grads)
 dict of updated parameters.  Nothing is updated in place: the arrays you pass in are never
 modified, so a snapshot you kept (or the starting point) stays what it was, at the cost of one
 new array per parameter and step.  Python numbers come back as Python floats (so float-mode
-formulas stay on their fast path), arrays as float arrays of the same shape.
+formulas stay on their fast path), arrays as float arrays of the same shape and dtype.
 
 The optimizer keeps its state — velocities, accumulated squared gradients, moment estimates, the
 step count `t` — as plain attributes keyed by parameter name, so it can be inspected between
@@ -50,11 +50,24 @@ class Optimizer(ABC):
         self._shapes: dict[str, tuple[int, ...]] = {}
 
     def step(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> Params:
-        """One update of every parameter; returns a new dict, in the order of `params`."""
+        """One update of every parameter; returns a new dict, in the order of `params`.
+
+        An array parameter keeps its dtype: the update is computed in at least float32 (so a
+        float16 parameter's state does not round away small steps), then cast back.
+        """
+        for what, mapping in (("params", params), ("grads", grads)):
+            if not isinstance(mapping, Mapping):
+                raise TypeError(
+                    f"{what} must map parameter names to values, as {{'x': 1.0}}, "
+                    f"not {type(mapping).__name__}"
+                )
         values = {name: as_parameter(name, value) for name, value in params.items()}
         gradients = {name: self._gradient(name, values[name], grads) for name in values}
         self.t += 1
-        return {name: self._update(name, values[name], gradients[name]) for name in values}
+        return {
+            name: _like(values[name], self._update(name, values[name], gradients[name]))
+            for name in values
+        }
 
     def reset(self) -> None:
         """Forget the state (velocities, accumulators, step count): start afresh."""
@@ -74,6 +87,8 @@ class Optimizer(ABC):
                 f"{', '.join(map(repr, grads)) or 'nothing'}"
             )
         g = grads[name]
+        if np.iscomplexobj(g):  # casting to float would drop the imaginary part silently
+            raise TypeError(f"the gradient of {name!r} must be real, not complex")
         if isinstance(x, float):
             if not isinstance(g, numbers.Real) and np.shape(g) != ():
                 raise SymbackpropError(
@@ -271,6 +286,13 @@ def as_parameter(name: str, value: Any) -> Any:
     if array.dtype.kind in "biu":
         return array.astype(np.float64)
     raise TypeError(f"parameter {name!r} must be real numbers, not {array.dtype} values")
+
+
+def _like(x: Any, new: Any) -> Any:
+    """The updated value `new` in the parameter `x`'s dtype (a float stays a float)."""
+    if isinstance(x, np.ndarray) and isinstance(new, np.ndarray) and new.dtype != x.dtype:
+        return new.astype(x.dtype)
+    return new
 
 
 def _sqrt(value: Any) -> Any:

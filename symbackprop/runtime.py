@@ -199,18 +199,29 @@ def expand_to(value: Any, like: Any, axis: int | None = None) -> Any:
 
 
 def logsumexp(x: Any, axis: int | None = None) -> Any:
-    """log Σ exp(x) over `axis` (or all elements), shifted by the maximum so exp cannot overflow."""
+    """log Σ exp(x) over `axis` (or all elements), shifted by the maximum so exp cannot overflow.
+
+    The maximum starts from −inf (`initial=`), so an empty sum is log 0 = −inf, as in SciPy and
+    JAX, instead of NumPy's error for the maximum of nothing.  A whole-array result is a NumPy
+    scalar, as NumPy's own reductions return.
+    """
     x = np.asarray(x)
-    shift = np.max(x, axis=axis, keepdims=True)
+    shift = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
-    return total.reshape(()) if axis is None else np.squeeze(total, axis=axis)
+    with np.errstate(divide="ignore" if x.size == 0 else None):
+        total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    result = total.reshape(()) if axis is None else np.squeeze(total, axis=axis)
+    return result[()] if result.ndim == 0 else result
 
 
 def softmax(x: Any, axis: int | None = None) -> Any:
-    """exp(x) / Σ exp(x) over `axis` (or all elements), shifted by the maximum for stability."""
+    """exp(x) / Σ exp(x) over `axis` (or all elements), shifted by the maximum for stability.
+
+    The maximum starts from −inf (`initial=`), so an empty array gives an empty softmax, as in
+    JAX, instead of NumPy's error for the maximum of nothing.
+    """
     x = np.asarray(x)
-    exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    exps = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     return exps / np.sum(exps, axis=axis, keepdims=True)
 
 
@@ -249,16 +260,41 @@ def vdot(a: Any, b: Any) -> Any:
     return np.sum(np.multiply(a, b))
 
 
+def class_indices(labels: Any, classes: int) -> Any:
+    """`pick`'s labels as integer indices, refusing labels that are not whole numbers.
+
+    Labels reach generated code as floats (integer arrays are converted to float64 with every
+    input), so a cast alone would cut 1.7 to 1 and make NaN a huge negative index; NumPy and JAX
+    refuse float indices outright.  Whole floats are exact up to 2**53, far beyond any number of
+    classes.  Negative labels count from the last class, as NumPy's indexing does; one beyond
+    the classes is an error, as in NumPy (JAX would clamp it silently).
+    """
+    values = np.asarray(labels)
+    if values.dtype.kind == "f":
+        whole = np.isfinite(values) & (values == np.round(values))
+        if not whole.all():
+            bad = float(values[~whole].flat[0])
+            raise ValueError(f"pick's labels must be whole numbers (class indices), got {bad:g}")
+    elif values.dtype.kind not in "iub":
+        raise ValueError(f"pick's labels must be integers (class indices), not {values.dtype}")
+    outside = (values < -classes) | (values >= classes)
+    if outside.any():
+        bad = float(values[outside].flat[0])
+        raise IndexError(f"pick's label {bad:.17g} is out of bounds for {classes} classes")
+    return values.astype(np.intp)
+
+
 def pick(scores: Any, labels: Any) -> Any:
     """scores[i, labels[i]] for each row i: each example's score for its correct class."""
-    return scores[np.arange(np.shape(scores)[0]), np.asarray(labels).astype(np.intp)]
+    shape = np.shape(scores)
+    return scores[np.arange(shape[0]), class_indices(labels, shape[1])]
 
 
 def pick_gradient(upstream: Any, labels: Any, like: Any) -> Any:
     """Zeros shaped like the scores, with each row's upstream gradient at its picked entry."""
-    gradient = np.zeros(np.shape(like), dtype=np.result_type(upstream, like, np.float64))
-    rows = np.arange(np.shape(like)[0])
-    gradient[rows, np.asarray(labels).astype(np.intp)] = upstream
+    shape = np.shape(like)
+    gradient = np.zeros(shape, dtype=np.result_type(upstream, like, np.float64))
+    gradient[np.arange(shape[0]), class_indices(labels, shape[1])] = upstream
     return gradient
 
 

@@ -28,6 +28,7 @@ def to_sympy(program: str | Program) -> Any:
     import sympy as sp
 
     parsed = _program(program)
+    _refuse_array_gates(parsed)
     with within_sympy(parsed):
         scope: dict[str, Any] = {name: sp.Symbol(name, real=True) for name in parsed.inputs}
         for binding in parsed.bindings:
@@ -96,6 +97,26 @@ def within_sympy(program: Program) -> Iterator[None]:
             program.result.span,
             program.source,
         ) from None
+
+
+def _refuse_array_gates(program: Program) -> None:
+    """The symbolic view takes every input as one real number, so a formula with array gates
+    (`@`, `.T`, reductions, `pick`) is refused, as `check` refuses it: its SymPy form would be
+    the one-element case, and `diff 'sum(W @ x)'` would print ∂f/∂W = x — a product that is not
+    even defined for numbers — where the user means the matrix xᵀ-shaped gradient."""
+
+    def combine(call: Apply, _: list[None]) -> None:
+        if GATES[call.gate].shape is not None:
+            raise SymbackpropError(
+                "the symbolic view takes every input as a number, and this formula has an "
+                "array operation; get an array formula's gradient from compile() (check it "
+                "with numerical_gradient(text, **arrays))",
+                call.span,
+                program.source,
+            )
+
+    for expression in [*(binding.value for binding in program.bindings), program.result]:
+        fold(expression, lambda leaf: None, combine)
 
 
 def _program(program: str | Program) -> Program:

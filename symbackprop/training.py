@@ -14,6 +14,7 @@ is never imported here: the objective only speaks NumPy.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -124,9 +125,12 @@ def minimize(
     optimizer = Adam() if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be one of symbackprop.optim's, not {optimizer!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise SymbackpropError(f"steps must be a non-negative integer, got {steps!r}")
-    if tol is not None and not (tol > 0):
+    steps = int(steps)  # NumPy's integers too, as range() takes them
+    if tol is not None and (
+        isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol > 0
+    ):
         raise SymbackpropError(f"tol must be positive, got {tol!r}")
     show = _stderr_is_terminal() if progress is None else progress
     bar = _Progress(steps, sys.stderr) if show else None

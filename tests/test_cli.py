@@ -460,3 +460,28 @@ def test_what_check_and_diff_cannot_do_is_a_clean_error_with_a_caret(
     assert_clean_error(status, out, err)
     assert fragment in err
     assert "(at line 1, column" in err and "^" in err
+
+
+def test_graph_into_a_missing_directory_is_a_clean_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "missing" / "circuit.dot"
+    status, out, err = run(capsys, "graph", "x*y", "--at", "x=1,y=2", "-o", str(target))
+    assert_clean_error(status, out, err)
+    assert "cannot write" in err and "No such file or directory" in err
+
+
+def test_minimize_refuses_a_bad_tol_before_printing(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "minimize", "(x-3)**2", "--at", "x=0", "--tol", "-1")
+    assert_clean_error(status, out, err)
+    assert "--tol must be positive" in err
+
+
+@pytest.mark.parametrize("text", ["sum(W @ x)", "q = x.T; sum(q)", "norm(x)", "pick(S, y)"])
+def test_diff_refuses_array_formulas_as_check_does(
+    capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    # SymPy would see numbers: `diff 'sum(W @ x)'` printed ∂f/∂W = x, not the matrix gradient.
+    status, out, err = run(capsys, "diff", text)
+    assert_clean_error(status, out, err)
+    assert "array operation" in err and "^" in err

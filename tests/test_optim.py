@@ -291,3 +291,17 @@ def test_a_parameter_that_changes_shape_between_steps() -> None:
 def test_a_parameter_that_is_not_numbers() -> None:
     with pytest.raises(TypeError, match="parameter 'w' must be real numbers"):
         optim.SGD(lr=0.1).step({"w": np.array(["a"])}, {"w": 1.0})
+
+
+def test_a_float16_parameter_stays_float16() -> None:
+    new = optim.Adam(lr=0.1).step({"w": np.zeros(2, np.float16)}, {"w": np.ones(2, np.float16)})
+    assert new["w"].dtype == np.float16 and new["w"].tolist() == [-0.0999755859375] * 2
+
+
+def test_step_refuses_what_is_not_a_mapping_or_a_complex_gradient() -> None:
+    with pytest.raises(TypeError, match="params must map"):
+        optim.SGD(lr=0.1).step([1.0], {"x": 1.0})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="grads must map"):
+        optim.SGD(lr=0.1).step({"x": 1.0}, [1.0])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be real, not complex"):
+        optim.SGD(lr=0.1).step({"x": np.zeros(2)}, {"x": np.array([1j, 1.0])})

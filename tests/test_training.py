@@ -620,3 +620,24 @@ def test_cli_minimize_bad_input(
     assert status == 2
     assert err.startswith("symbackprop: error: ") and message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("method", ["forward", "central"])
+def test_numerical_gradient_of_float32_inputs_is_computed_in_float64(method: str) -> None:
+    # d/dx Σx² = 2x; forward differences add h (1e-5) to it.  The base value of the forward
+    # method was computed in float32, whose rounding divided by h made the slope off by 5e-3.
+    x = np.array([1.1, 2.3, -0.7], np.float32)
+    slope = sb.numerical_gradient("sum(x*x)", method=method, x=x)["x"]
+    exact = 2 * x.astype(np.float64) + (1e-5 if method == "forward" else 0.0)
+    np.testing.assert_allclose(slope, exact, rtol=0, atol=1e-6)
+    scalar = sb.numerical_gradient("x*x", method=method, x=np.float32(3.0))["x"]
+    assert type(scalar) is float
+    assert scalar == pytest.approx(6.0 + (1e-5 if method == "forward" else 0.0), abs=1e-6)
+
+
+def test_minimize_takes_numpy_integer_steps_and_refuses_a_tol_that_is_no_number() -> None:
+    sgd = optim.SGD(lr=0.1)
+    result = sb.minimize("(x - 3)**2", {"x": 0.0}, optimizer=sgd, steps=np.int64(3))
+    assert result.steps == 3 and result.params["x"] == pytest.approx(3 - 3 * 0.8**3)
+    with pytest.raises(sb.SymbackpropError, match="tol must be positive, got 'a'"):
+        sb.minimize("x*x", {"x": 1.0}, optimizer=sgd, tol="a")

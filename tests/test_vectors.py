@@ -757,3 +757,62 @@ def test_logsumexp_gradient_of_huge_inputs_is_their_softmax(
     _, row_grads = sb.compile("logsumexp(x, axis=1)")(np.array([x, [0.0] * len(x)]))
     np.testing.assert_allclose(row_grads["x"][0], expected, rtol=1e-15)
     np.testing.assert_allclose(row_grads["x"][1], [1 / len(x)] * len(x), rtol=1e-15)
+
+
+# -- edge cases a NumPy or JAX user meets (expected values from NumPy, JAX and SciPy) -----------
+
+
+@pytest.mark.parametrize("labels", [[1.7, 0.0], [np.nan, 0.0], [np.inf, 0.0]])
+def test_pick_refuses_labels_that_are_not_whole_numbers(labels: list[float]) -> None:
+    # NumPy (IndexError) and JAX (TypeError) refuse float indices; a cast would cut 1.7 to 1.
+    scores = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with pytest.raises(sb.EvaluationError, match="whole numbers") as caught:
+        sb.compile("pick(S, y)")(scores, np.array(labels))
+    assert caught.value.span is not None and caught.value.span.column == 1
+
+
+@pytest.mark.parametrize("label", [3, -4, 2**53 + 2])
+def test_pick_refuses_labels_beyond_the_classes(label: int) -> None:
+    scores = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with pytest.raises(sb.EvaluationError, match="out of bounds for 3 classes"):
+        sb.compile("pick(S, y)")(scores, np.array([label, 0]))
+
+
+def test_pick_takes_whole_float_labels_lists_and_negative_labels_as_numpy_indexes() -> None:
+    scores = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    expected = scores[[0, 1], [-1, 0]]  # NumPy's indexing: -1 is the last class
+    for labels in ([-1, 0], np.array([2.0, 0.0]), np.array([-1, 0], np.int8)):
+        value, grads = sb.compile("pick(S, y)")(scores, labels)
+        assert value.tolist() == expected.tolist()
+        assert grads["S"].tolist() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+
+
+def test_logsumexp_and_softmax_of_empty_arrays_are_those_of_jax_and_scipy() -> None:
+    # scipy.special.logsumexp([]) and jax.nn.logsumexp of an empty array are -inf (log 0), and
+    # jax.nn.softmax of an empty array is empty; NumPy's max of nothing raised here before.
+    value, grads = sb.compile("logsumexp(x)")(np.zeros(0))
+    assert value == -np.inf and grads["x"].shape == (0,)
+    value, grads = sb.compile("logsumexp(x, axis=0)")(np.zeros((0, 3)))
+    assert value.tolist() == [-np.inf] * 3 and grads["x"].shape == (0, 3)
+    value, grads = sb.compile("softmax(x, axis=0)")(np.zeros((0, 3)))
+    assert value.shape == (0, 3) and grads["x"].shape == (0, 3)
+
+
+def test_a_whole_array_logsumexp_is_a_numpy_scalar_as_numpy_reductions_are() -> None:
+    x = np.array([1.0, 2.0])
+    value = sb.compile("logsumexp(x)").value(x)
+    assert isinstance(value, np.float64) and not isinstance(value, np.ndarray)
+    assert value == pytest.approx(np.log(np.exp(1.0) + np.exp(2.0)), rel=1e-15)
+    assert isinstance(sb.compile("logsumexp(x, axis=0)").value(x), np.float64)
+
+
+@pytest.mark.parametrize("text", ["x", "x * 1", "+x", "--x", "x + 0"])
+def test_an_input_returned_as_the_value_is_a_copy(text: str) -> None:
+    # NumPy's `x * 1` and `+x` are new arrays: writing into the value must not change x.
+    x = np.array([1.0, 2.0, 3.0])
+    function = sb.compile(text)
+    for value in (function(x)[0], function.value(x), function.vjp(np.ones(3), x)[0]):
+        assert value.tolist() == [1.0, 2.0, 3.0] and not np.shares_memory(value, x)
+    x32 = np.float32(2.0)
+    value, grads = function(x32)
+    assert type(value) is np.float32 and value == 2.0 and type(grads["x"]) is np.float32
