@@ -36,7 +36,8 @@ from .core import (
 )
 from .peers import optional
 
-ARRAY_TARGET = Target("≤ 1.0× hand-written NumPy", 1.0)
+MATRIX_TARGET = Target("≤ 1.1× hand-written NumPy", 1.1)
+"""Issue 6's target for the matrix workloads, where BLAS does most of the work on both sides."""
 CHECK_RTOL = 1e-7
 """BLAS sums in a different order than the hand-written code may."""
 
@@ -104,7 +105,7 @@ def run_spec(spec: MatrixSpec, config: Config) -> WorkloadResult:
             else:
                 calls[contender] = (call, {"f": compiled, **inputs})
                 functions[contender] = compiled
-                targets[contender] = ARRAY_TARGET
+                targets[contender] = MATRIX_TARGET
 
     autograd = optional("autograd")
     if spec.autograd is not None:

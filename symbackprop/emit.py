@@ -321,6 +321,8 @@ class _Emitter:
 
         A gradient is copied (`copy=True`) unless its variable holds an array computed for it
         alone: not an input, not the value, not another gradient, not a view of any of them.
+        With float64 inputs (`reuse_buffers`), such an array already has its input's shape and
+        dtype when the graph says so, and is returned as it is, as hand-written code would.
         """
         graph = self.backward.graph
         output = self._operand(graph.output)
@@ -335,6 +337,10 @@ class _Emitter:
                 target = gradient if alone and node in self.names else None
                 target = target or self.namer.claim("d" + parameter.rstrip("_"))
                 copy = "" if alone and gradient in owned else ", copy=True"
+                shape = self.nodes[self.inputs[name]].shape
+                if not copy and self.reuse_buffers and shape and self.nodes[node].shape == shape:
+                    results.append(f'"{name}": {gradient}')
+                    continue
                 self.imports.add((RUNTIME_MODULE, GRADIENT_LIKE))
                 text = f"{target} = {GRADIENT_LIKE}({gradient}, {parameter}{copy})"
                 lines.append(_Line(text, None))
