@@ -40,12 +40,18 @@ class Accumulate:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One edge of the backward pass: gate `gate` sends `contribution` to its input `position`."""
+    """One edge of the backward pass: gate `gate` sends `contribution` to its input `position`.
+
+    `fitted` marks a rule's result that was not in its input's shape: `_fit` summed it over the
+    axes broadcasting stretched (or spread a smaller one), which the rule alone does not show, so
+    `explain` writes it out.
+    """
 
     gate: int
     position: int
     target: int
     contribution: int
+    fitted: bool = False
 
 
 Statement = Compute | Accumulate
@@ -126,11 +132,14 @@ def backprop(graph: Graph, wrt: tuple[str, ...], upstream: bool = False) -> Back
                 continue
             first_new = len(created)
             contribution = rule(namespace, *operands, output, upstream_ref, **params)
-            contribution_node = _fit(builder, builder._node_of(contribution), nodes[argument])
+            unfitted = builder._node_of(contribution)
+            contribution_node = _fit(builder, unfitted, nodes[argument])
             for new in range(first_new, len(created)):
                 if created[new].op != CONSTANT:
                     statements.append(Compute(new, index))
-            steps.append(Step(index, position, argument, contribution_node))
+            steps.append(
+                Step(index, position, argument, contribution_node, contribution_node != unfitted)
+            )
             found = created[contribution_node]
             if found.op == CONSTANT and found.value == 0.0:
                 zeros[argument] = contribution_node

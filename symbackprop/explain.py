@@ -2,11 +2,12 @@
 
 The forward pass lists every gate with its name, formula and value.  The backward pass walks the
 gates in reverse and, for each edge, writes the chain rule the lecture's way —
-`∂f/∂q = ∂f/∂f · ∂f/∂q = 1 · z = 1 · -4 = -4`: the upstream gradient times the local gradient,
+`∂f/∂q = ∂f/∂f · ∂f/∂q = 1 · z = 1 · (-4) = -4`: the upstream gradient times the local gradient,
 shown symbolically, then with numbers.  Each gate's pattern (add distributes, mul switches, max
-routes) is named where it first matters, and where a value feeds several gates the sum of its
-gradients is spelled out.  Every number comes from the same graphs the compiler generates code
-from: `interpret` runs them statement by statement.
+routes) is named where it first matters, and where a value is used several times (by several
+gates, or by both inputs of one, as in `x * x`) the sum of its gradients is spelled out.  Every
+number comes from the same graphs the compiler generates code from: `interpret` runs them
+statement by statement.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +41,7 @@ from .pipeline import compile as compile_text
 from .shapes import specialize
 
 TEXT_WIDTH = 80
+_PLUS_PRECEDENCE = GATES["add"].notation.precedence  # the loosest arithmetic operator
 GREEN = "\033[32m"
 RED = "\033[31m"
 RESET = "\033[0m"
@@ -89,11 +93,26 @@ class GateGroup:
 
 @dataclass(frozen=True, slots=True)
 class FanOut:
-    """A value that feeds several gates: its gradient is the sum of what each sends back."""
+    """A value used several times: its gradient is the sum of what each use sends back.
+
+    `sources` names the gate behind each part.  The uses may be several gates, or several
+    inputs of one gate (`x * x`): `uses()` says which, in words.
+    """
 
     name: str
     parts: tuple[float, ...]
     total: float
+    sources: tuple[str, ...] = ()
+
+    def uses(self) -> str:
+        """`feeds 2 gates`, `feeds both inputs of f`, or `feeds 3 inputs of 2 gates`."""
+        gates = list(dict.fromkeys(self.sources))
+        if len(gates) == len(self.parts) or not gates:
+            return f"feeds {len(self.parts)} gates"
+        if len(gates) == 1:
+            count = "both" if len(self.parts) == 2 else f"{len(self.parts)}"
+            return f"feeds {count} inputs of {gates[0]}"
+        return f"feeds {len(self.parts)} inputs of {len(gates)} gates"
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,9 @@ class Derivation:
     digits: int = 4
     graph: Graph | None = field(default=None, repr=False, compare=False)
     edge_values: dict[tuple[str, str], tuple[float, float | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    edge_gradients: dict[tuple[int, int], Any] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -151,13 +173,21 @@ class Derivation:
             if isinstance(item, FanOut):
                 terms = self._sum_text(item)
                 lines.append(
-                    f"  {item.name} feeds {len(item.parts)} gates: gradients add: "
+                    f"  {item.name} {item.uses()}: gradients add: "
                     f"∂{self.output}/∂{item.name} = {terms} = {gradient(item.total)}"
                 )
                 continue
             lines.append(f"  {item.output} = {item.formula}")
             if item.note:
-                lines.append(f"    ({item.note})")
+                # A long note (the pow gate's) wraps, so the text fits an 80-column terminal.
+                lines += textwrap.wrap(
+                    f"({item.note})",
+                    TEXT_WIDTH,
+                    initial_indent="    ",
+                    subsequent_indent="     ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
             for edge in item.edges:
                 for line in self._edge_text(edge, gradient, width=TEXT_WIDTH - 4).split("\n"):
                     lines.append("    " + line)
@@ -230,7 +260,12 @@ class Derivation:
         for item in self.backward:
             if isinstance(item, FanOut):
                 backward.append(
-                    {"fan_out": item.name, "parts": list(item.parts), "total": item.total}
+                    {
+                        "fan_out": item.name,
+                        "parts": list(item.parts),
+                        "sources": list(item.sources),
+                        "total": item.total,
+                    }
                 )
                 continue
             backward.append(
@@ -294,7 +329,7 @@ class Derivation:
             if isinstance(item, FanOut):
                 terms = self._sum_text(item)
                 lines.append(
-                    f"- `{item.name}` feeds {len(item.parts)} gates, so its gradients add: "
+                    f"- `{item.name}` {item.uses()}, so its gradients add: "
                     f"{terms} = **{self.number(item.total)}**"
                 )
                 continue
@@ -308,32 +343,44 @@ class Derivation:
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        """LaTeX (an `align*` environment): the chain rule with ∂-fractions, edge by edge."""
+        """LaTeX (an `align*` environment): the chain rule with ∂-fractions, edge by edge.
+
+        Names and numbers are written for math mode: a long name upright-italic as one word,
+        a function as an operator, `**` as a superscript, `1e-30` as 1 × 10⁻³⁰.
+        """
 
         def partial(top: str, bottom: str) -> str:
             return rf"\frac{{\partial {_latex_name(top)}}}{{\partial {_latex_name(bottom)}}}"
 
+        def number(value: Any) -> str:
+            return _latex_number(self.number(value))
+
         lines = [r"\begin{align*}"]
         for step in self.forward:
             formula = f"{_latex_text(step.formula)} = " if step.formula else ""
-            lines.append(rf"{_latex_name(step.name)} &= {formula}{self.number(step.value)} \\")
+            lines.append(rf"{_latex_name(step.name)} &= {formula}{number(step.value)} \\")
         for item in self.backward:
             if isinstance(item, FanOut):
-                terms = self._sum_text(item)
+                terms = " + ".join(_parenthesized(number(part)) for part in item.parts)
                 lines.append(
-                    rf"{partial(self.output, item.name)} &= {terms} = {self.number(item.total)} \\"
+                    rf"{partial(self.output, item.name)} &= {terms} = {number(item.total)} \\"
                 )
                 continue
             for edge in item.edges:
-                local = _latex_text(edge.local)
+                if edge.vjp is not None:  # arrays: the vector-Jacobian product, no local gradient
+                    lines.append(
+                        rf"{partial(self.output, edge.input)} &= {_latex_text(edge.vjp)}"
+                        rf" = {number(edge.gradient)} \\"
+                    )
+                    continue
                 lines.append(
                     rf"{partial(self.output, edge.input)} &= "
                     rf"{partial(self.output, edge.output)} \cdot {partial(edge.output, edge.input)}"
-                    rf" = {_parenthesized(self.number(edge.upstream))} \cdot "
-                    rf"{_parenthesized(local)} = {self.number(edge.gradient)} \\"
+                    rf" = {_parenthesized(number(edge.upstream))} \cdot "
+                    rf"{_latex_text(edge.local)} = {number(edge.gradient)} \\"
                 )
         for name, value in self.gradients.items():
-            lines.append(rf"{partial(self.output, name)} &= {self.number(value)} \\")
+            lines.append(rf"{partial(self.output, name)} &= {number(value)} \\")
         lines[-1] = lines[-1].removesuffix(r" \\")
         lines.append(r"\end{align*}")
         return "\n".join(lines)
@@ -354,7 +401,7 @@ class Derivation:
         ]
         for index, node in enumerate(graph.nodes):
             if node.op == CONSTANT and index == graph.output:
-                label = format_number(node.value, 17)
+                label = format_constant(node.value)
                 lines.append(f'  n{index} [label="{label}", shape=plaintext];')
                 continue
             if node.op == CONSTANT:
@@ -368,25 +415,33 @@ class Derivation:
                 label = f"{display[index]}\\n{symbol}" if node.label else symbol
                 lines.append(f'  n{index} [label="{_dot_escape(label)}", shape=circle];')
         for index, node in enumerate(graph.nodes):
-            for argument in node.args:
+            for position, argument in enumerate(node.args):
                 source = graph.nodes[argument]
                 if source.op == CONSTANT:
                     constant = f"c{index}_{argument}"
-                    label = format_number(source.value, 17)
+                    label = format_constant(source.value)
                     lines.append(f'  {constant} [label="{label}", shape=plaintext];')
                     lines.append(f"  {constant} -> n{index};")
                     continue
-                lines.append(
-                    f"  n{argument} -> n{index} [label={self._edge_label(display, argument)}];"
-                )
+                label = self._edge_label(display, argument, (index, position))
+                lines.append(f"  n{argument} -> n{index} [label={label}];")
         output = graph.output
         lines.append('  out [label="", shape=point];')
         lines.append(f"  n{output} -> out [label={self._edge_label(display, output)}];")
         lines.append("}")
         return "\n".join(lines)
 
-    def _edge_label(self, display: dict[int, str], index: int) -> str:
+    def _edge_label(
+        self, display: dict[int, str], index: int, edge: tuple[int, int] | None = None
+    ) -> str:
+        """The value of node `index` over the gradient on this edge into gate input `edge`.
+
+        A value used several times has one edge per use, each carrying what that use sends
+        back (the lecture's "gradients add at branches"), not the sum on every edge.
+        """
         value, gradient = self.edge_values.get((display[index], ""), (math.nan, None))
+        if edge is not None:
+            gradient = self.edge_gradients.get(edge)
         above = f'<font color="darkgreen">{html.escape(self.number(value))}</font>'
         if gradient is None:
             return f"<{above}>"
@@ -468,6 +523,8 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
     for step in backward.steps:
         steps_by_gate.setdefault(step.gate, []).append(step)
     contributions: dict[int, list[float]] = {}
+    sources: dict[int, list[str]] = {}  # the gate behind each contribution
+    edge_gradients: dict[tuple[int, int], Any] = {}  # (gate, input position) -> contribution
     seen_gates: set[str] = set()
     items: list[GateGroup | FanOut] = []
     order = sorted(steps_by_gate, reverse=True)
@@ -476,12 +533,28 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
         gate = GATES[node.op]
         parts = contributions.get(gate_index, [])
         if len(parts) > 1:
-            items.append(FanOut(display[gate_index], tuple(parts), upstream_of(gate_index)))
-        names_in = [
-            _Formula.atom(_operand(graph, display, argument), graph.nodes[argument].shape)
-            for argument in node.args
-        ]
+            items.append(
+                FanOut(
+                    display[gate_index],
+                    tuple(parts),
+                    upstream_of(gate_index),
+                    tuple(sources[gate_index]),
+                )
+            )
+        names_in = [_symbol(graph, display, argument) for argument in node.args]
         values_in = [_node_value(graph, forward, argument) for argument in node.args]
+        # The formula's constants stay literals, which the rule's arithmetic may fold; the
+        # values substituted for names are never folded, as the reader should see them used.
+        numbers_in = (
+            []
+            if arrays
+            else [
+                _Formula.literal(value, format_number(value, 4))
+                if graph.nodes[argument].op == CONSTANT
+                else _Formula.atom(format_number(value, 4))
+                for argument, value in zip(node.args, values_in, strict=True)
+            ]
+        )
         out_name = _Formula.atom(display[gate_index], node.shape)
         params = dict(node.params)
         edges = []
@@ -489,9 +562,14 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
             rule = gate.rules[step.position]
             gradient = _contribution_value(backward, values_by_node, step.contribution)
             contributions.setdefault(step.target, []).append(gradient)
+            edge_gradients[(gate_index, step.position)] = gradient
+            sources.setdefault(step.target, []).append(display[gate_index])
             if arrays:
                 upstream_symbol = _Formula.atom(f"∂{output_name}/∂{display[gate_index]}")
-                vjp = rule(symbolic, *names_in, out_name, upstream_symbol, **params)
+                vjp = _as_formula(rule(symbolic, *names_in, out_name, upstream_symbol, **params))
+                if step.fitted:  # not in the input's shape: summed over the stretched axes
+                    shape = graph.nodes[step.target].shape
+                    vjp = _formula_apply("sum_to_shape", (vjp,), shape=shape)
                 edges.append(
                     EdgeStep(
                         node.op,
@@ -510,7 +588,7 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
             with_values = _as_formula(
                 rule(
                     symbolic,
-                    *(_Formula.atom(format_number(v, 4)) for v in values_in),
+                    *numbers_in,
                     _Formula.atom(format_number(forward[gate_index], 4)),
                     1,
                 )
@@ -542,7 +620,9 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
         gradients[name] = _contribution_value(backward, values_by_node, node_index)
         parts = contributions.get(input_nodes[name], [])
         if len(parts) > 1:
-            items.append(FanOut(name, tuple(parts), gradients[name]))
+            items.append(
+                FanOut(name, tuple(parts), gradients[name], tuple(sources[input_nodes[name]]))
+            )
 
     edge_values: dict[tuple[str, str], tuple[float, float | None]] = {}
     for index, node in enumerate(graph.nodes):
@@ -566,6 +646,7 @@ def explain(text: str, /, rewrite: bool = True, **values: Any) -> Derivation:
         gradients=gradients,
         graph=graph,
         edge_values=edge_values,
+        edge_gradients=edge_gradients,
     )
 
 
@@ -603,6 +684,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def format_constant(value: float) -> str:
+    """A constant of the formula as its author wrote it: the shortest text that reads back as
+    the same float, whole numbers bare (`0.1`, not the 17 digits `0.10000000000000001`).
+
+    >>> format_constant(0.1), format_constant(1e-20), format_constant(2.0), format_constant(1e300)
+    ('0.1', '1e-20', '2', '1e+300')
+    """
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
+        return str(int(value))
+    return format_number(value) if not math.isfinite(value) else repr(value)
+
+
 def format_number(value: float, digits: int = 4) -> str:
     """`digits` significant digits; whole numbers without a decimal point; inf and nan by name.
 
@@ -625,19 +718,35 @@ class _Formula:
     """A formula as text with its precedence: rules run on these to print a local gradient.
 
     Multiplying by 1 disappears, as in the generated code, so `rule(..., up=1)` prints the bare
-    local gradient.
+    local gradient.  `value` is set on a literal — a constant of the formula or a number a rule
+    writes, never a value substituted for a name — so a rule's arithmetic on literals alone can
+    be folded: `x ** 3` has the local gradient `3 * x ** 2`, not
+    `3 * x ** (0 if 3 == 0 else 3 - 1)`.
     """
 
-    __slots__ = ("precedence", "shape", "text")
+    __slots__ = ("precedence", "shape", "text", "value")
 
-    def __init__(self, text: str, precedence: int, shape: tuple[int, ...] | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        precedence: int,
+        shape: tuple[int, ...] | None = None,
+        value: float | None = None,
+    ) -> None:
         self.text = text
         self.precedence = precedence
         self.shape = shape
+        self.value = value
 
     @staticmethod
     def atom(text: str, shape: tuple[int, ...] | None = None) -> _Formula:
         return _Formula(text, 13 if text.startswith("-") else ATOM_PRECEDENCE, shape)
+
+    @staticmethod
+    def literal(value: float, text: str | None = None) -> _Formula:
+        """A number of the formula or of a rule, written as `text` (by default in full)."""
+        written = format_constant(value) if text is None else text
+        return _Formula(written, 13 if written.startswith("-") else ATOM_PRECEDENCE, None, value)
 
     def __str__(self) -> str:
         return self.text
@@ -693,7 +802,7 @@ class _Formula:
 def _as_formula(value: Any) -> _Formula:
     if isinstance(value, _Formula):
         return value
-    return _Formula.atom(format_number(float(value), 4))
+    return _Formula.literal(float(value))
 
 
 def _formula_shape(value: Any) -> tuple[int, ...]:
@@ -707,22 +816,58 @@ def _formula_apply(gate_name: str, args: tuple[Any, ...], **params: Any) -> _For
             return operands[0]
         if operands[0].text == "1":
             return operands[1]
+    written = _written(gate_name, operands, params)
+    folded = _folded(gate_name, operands, params)
+    if folded is not None and len(folded.text) <= len(written.text):
+        return folded
+    return written
+
+
+def _folded(gate_name: str, operands: list[_Formula], params: dict[str, Any]) -> _Formula | None:
+    """A gate on literals alone as one literal, or None (a name among the operands, a failure).
+
+    Only what a rule writes around the formula's constants is folded (`3 - 1`, `3 == 0`), and
+    the caller keeps the folded form only when it is shorter: `1 / 3` stays as it is.
+    """
+    values = [operand.value for operand in operands]
+    if params or not values or any(value is None for value in values):
+        return None
+    try:
+        result = float(GATES[gate_name].evaluate(*values))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return _Formula.literal(result) if math.isfinite(result) else None
+
+
+def _written(gate_name: str, operands: list[_Formula], params: dict[str, Any]) -> _Formula:
+    """A gate applied to formulas, in its notation, with the parentheses precedence needs.
+
+    A negative operand is parenthesized after an arithmetic operator, and before `*`, `/` and
+    `**`, even where Python would not need it: `1 - (-0.4621) * (-0.4621)`, not
+    `1 - -0.4621 * -0.4621`.
+    """
     notation = GATES[gate_name].notation
     if isinstance(notation, Infix):
         left, right = operands
         precedence, right_associative = notation.precedence, notation.right_associative
-        left_needs = left.precedence < precedence or (
-            left.precedence == precedence and right_associative
+        arithmetic = precedence >= _PLUS_PRECEDENCE
+        left_needs = (
+            left.precedence < precedence
+            or (left.precedence == precedence and right_associative)
+            or (precedence > _PLUS_PRECEDENCE and left.text.startswith("-"))
         )
-        right_needs = right.precedence < precedence or (
-            right.precedence == precedence and not right_associative
+        right_needs = (
+            right.precedence < precedence
+            or (right.precedence == precedence and not right_associative)
+            or (arithmetic and right.text.startswith("-"))
         )
         left_text = f"({left})" if left_needs else left.text
         right_text = f"({right})" if right_needs else right.text
         return _Formula(f"{left_text} {_pretty(notation.symbol)} {right_text}", precedence)
     if isinstance(notation, Prefix):
         operand = operands[0]
-        text = f"({operand})" if operand.precedence < notation.precedence else operand.text
+        needs = operand.precedence < notation.precedence or operand.text.startswith("-")
+        text = f"({operand})" if needs else operand.text
         return _Formula(f"{notation.symbol}{text}", notation.precedence)
     if isinstance(notation, Conditional):
         condition, if_true, if_false = operands
@@ -748,7 +893,15 @@ def _formula(gate: str, operands: list[str], params: dict[str, Any] | None = Non
 
 def _operand(graph: Graph, display: Mapping[int, str], index: int) -> str:
     node = graph.nodes[index]
-    return format_number(node.value, 17) if node.op == CONSTANT else display[index]
+    return format_constant(node.value) if node.op == CONSTANT else display[index]
+
+
+def _symbol(graph: Graph, display: Mapping[int, str], index: int) -> _Formula:
+    """An operand of a gate as a formula: its name, or a constant as a literal."""
+    node = graph.nodes[index]
+    if node.op == CONSTANT:
+        return _Formula.literal(node.value)
+    return _Formula.atom(display[index], node.shape)
 
 
 def _node_value(graph: Graph, forward: list[float], index: int) -> float:
@@ -756,9 +909,13 @@ def _node_value(graph: Graph, forward: list[float], index: int) -> float:
     return node.value if node.op == CONSTANT else forward[index]
 
 
-def _contribution_value(backward: Any, values: dict[int, float], index: int) -> float:
+def _contribution_value(backward: Any, values: dict[int, float], index: int) -> Any:
+    """A gradient's value; a constant filling an array (a sum's gradient of ones) as that array,
+    so that it is shown in its true shape, not as one number."""
     node = backward.nodes[index]
-    return node.value if node.op == CONSTANT else values[index]
+    if node.op != CONSTANT:
+        return values[index]
+    return np.full(node.shape, node.value) if node.shape else node.value
 
 
 def _output_name(graph: Graph, names: dict[int, str]) -> str:
@@ -796,11 +953,78 @@ def _one_line(text: str) -> str:
 
 
 def _latex_name(name: str) -> str:
-    return name.replace("_", r"\_")
+    """A name in math mode: one letter as it is, a longer name as one italic word (`mul1`,
+    `s\\_apple`), not a product of letters."""
+    escaped = name.replace("_", r"\_")
+    return escaped if len(name) == 1 else rf"\mathit{{{escaped}}}"
+
+
+def _latex_number(text: str) -> str:
+    """A number as `number()` writes it, for math mode: `2e-30` as 2 \\times 10^{-30}, `1e+300`
+    as 10^{300}, inf as ∞ — and an array's elements the same way."""
+    if text.startswith("<array of shape"):
+        return rf"\text{{{text[1:-1]}}}"
+
+    def one(match: re.Match[str]) -> str:
+        number = match[0]
+        if number in ("inf", "nan"):
+            return r"\infty" if number == "inf" else r"\mathrm{NaN}"
+        mantissa, _, exponent = number.partition("e")
+        if not exponent:
+            return number
+        power = rf"10^{{{int(exponent)}}}"
+        return power if mantissa == "1" else rf"{mantissa} \times {power}"
+
+    return re.sub(r"inf|nan|\d+(?:\.\d+)?(?:e[+-]?\d+)?", one, text)
+
+
+_LATEX_TOKEN = re.compile(r"\s+|∂\w+/∂\w+|\d+(?:\.\d+)?(?:e[+-]?\d+)?|[A-Za-z_]\w*|\*\*|==|\.T\b|.")
+_LATEX_SYMBOLS = {"*": r"\cdot", "≥": r"\geq", "==": "=", "@": r"\mathbin{@}", ".T": r"^\top"}
 
 
 def _latex_text(text: str) -> str:
-    return text.replace("_", r"\_").replace(" * ", r" \cdot ").replace("≥", r"\geq")
+    """A formula as `explain` writes it, in LaTeX math: names as `_latex_name`, functions as
+    operators, `a ** b` as a^{b}, `if`/`else` as words, ∂f/∂q as a fraction."""
+    tokens = [token for token in _LATEX_TOKEN.findall(text) if not token.isspace()]
+    return _latex_tokens(tokens)
+
+
+def _latex_tokens(tokens: list[str]) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        if token == "**":  # the exponent: one token, or a parenthesized group without its parens
+            if index < len(tokens) and tokens[index] == "(":
+                depth, end = 0, index
+                for end in range(index, len(tokens)):
+                    depth += {"(": 1, ")": -1}.get(tokens[end], 0)
+                    if depth == 0:
+                        break
+                exponent = _latex_tokens(tokens[index + 1 : end])
+                index = end + 1
+            else:
+                exponent = _latex_tokens(tokens[index : index + 1])
+                index += 1
+            out.append(f"^{{{exponent}}}")
+        elif token.startswith("∂"):
+            top, bottom = token[1:].split("/∂")
+            out.append(rf"\frac{{\partial {_latex_name(top)}}}{{\partial {_latex_name(bottom)}}}")
+        elif token in ("if", "else"):
+            out.append(rf"\text{{ {token} }}")
+        elif token[0].isdigit():
+            out.append(_latex_number(token))
+        elif token[0].isalpha() or token[0] == "_":
+            if index < len(tokens) and tokens[index] == "(":
+                escaped = token.replace("_", r"\_")
+                out.append(rf"\operatorname{{{escaped}}}")
+            else:
+                out.append(_latex_name(token))
+        else:
+            out.append(_LATEX_SYMBOLS.get(token, token))
+    text = " ".join(out).replace("( ", "(").replace(" )", ")").replace(" ,", ",").replace(" ^", "^")
+    return re.sub(r"(\\operatorname\{[^}]*\}) \(", r"\1(", text)
 
 
 def _dot_escape(text: str) -> str:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -526,3 +529,167 @@ def test_an_array_value_numpy_cannot_compute_is_an_evaluation_error_at_its_gate(
         with pytest.raises(sb.EvaluationError, match=fragment) as caught:
             attempt()
         assert caught.value.column == column
+
+
+# -- a teacher's review: wording, readable numbers, and every format valid ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "line"),
+    [
+        # d(x·x)/dx = 2x = 6 at x = 3: one gate, two inputs — not "2 gates".
+        ("x*x", {"x": 3}, "x feeds both inputs of f: gradients add: ∂f/∂x = 3 + 3 = 6"),
+        (
+            "x/x",
+            {"x": 3},
+            "x feeds both inputs of f: gradients add: ∂f/∂x = 0.3333 + (-0.3333) = 0",
+        ),
+        # h² + h with h = 3: 2h (both inputs of h*h) + 1 (the add) = 7, from two gates.
+        (
+            "h = x + 1; h*h + h",
+            {"x": 2},
+            "h feeds 3 inputs of 2 gates: gradients add: ∂f/∂h = 1 + 3 + 3 = 7",
+        ),
+        # x³ = (x·x)·x at x = -2: 4 + 4 through x*x, 4 through the outer mul; 3x² = 12.
+        ("x*x*x", {"x": -2}, "x feeds 3 inputs of 2 gates: gradients add: ∂f/∂x = 4 + 4 + 4 = 12"),
+        ("x*y + x", {"x": 3, "y": -4}, "x feeds 2 gates: gradients add: ∂f/∂x = 1 + (-4) = -3"),
+    ],
+)
+def test_a_value_used_twice_by_one_gate_is_not_said_to_feed_two_gates(text, point, line):
+    derivation = explain(text, **point)
+    assert line in str(derivation)
+    fan_out = next(item for item in derivation.backward if isinstance(item, FanOut))
+    assert sum(fan_out.parts) == pytest.approx(fan_out.total)
+    assert line.split(":")[0].strip().split(" ", 1)[1] in derivation.to_markdown()
+
+
+def test_json_names_the_gate_behind_each_part_of_a_sum():
+    data = json.loads(explain("h = x + 1; h*h + h", x=2).to_json())
+    fan_out = next(item for item in data["backward"] if "fan_out" in item)
+    assert fan_out == {
+        "fan_out": "h",
+        "parts": [1.0, 3.0, 3.0],
+        "sources": ["f", "mul1", "mul1"],
+        "total": 7.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "fragment"),
+    [
+        # 1 - tanh²(-0.5) = 1 - 0.4621² = 0.7864; "1 - -0.4621 * -0.4621" reads as nonsense.
+        ("tanh(x)", {"x": -0.5}, "1 · (1 - (-0.4621) * (-0.4621))"),
+        ("x / y", {"x": 3, "y": -2}, "1 · (1 / y) = 1 · (1 / (-2)) = -0.5"),
+        ("x / y", {"x": 3, "y": -2}, "1 · (-(f / y)) = 1 · (-((-1.5) / (-2))) = -0.75"),
+        ("x * -2", {"x": 3}, "f = x * (-2) = -6"),
+    ],
+)
+def test_negative_numbers_are_parenthesized_in_formulas(text, point, fragment):
+    assert fragment in str(explain(text, **point))
+
+
+def test_constants_are_written_as_in_the_formula_not_with_17_digits():
+    derivation = explain("0.1*x + 1e-20", x=3)
+    text = str(derivation)
+    assert "mul1 = 0.1 * x = 0.3" in text and "f    = mul1 + 1e-20 = 0.3" in text
+    assert "0.1000000" not in text and "9.99999" not in text
+    assert "∂f/∂x = ∂f/∂mul1 · ∂mul1/∂x = 1 · 0.1 = 0.1" in text
+    assert "f = 6.283185307179586 = 6.283" in str(explain("2*pi"))
+    assert 'label="0.1"' in explain("0.1*x", x=3).to_dot()
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "fragment"),
+    [
+        # d(x³)/dx = 3x² = 12 at x = -2: the guard of the rule (0 if b == 0 else b - 1) is folded
+        # where b is a constant of the formula.
+        (
+            "x ** 3",
+            {"x": -2},
+            "∂f/∂x = ∂f/∂f · ∂f/∂x = 1 · (3 * x ** 2) = 1 · (3 * (-2) ** 2) = 12",
+        ),
+        # d(x^2.5)/dx = 2.5·x^1.5 = 5.541 at x = 1.7
+        ("x ** 2.5", {"x": 1.7}, "1 · (2.5 * x ** 1.5) = 1 · (2.5 * 1.7 ** 1.5)"),
+        # folding never makes a formula longer: 1 / 3 stays, not 0.3333333333333333
+        ("x / 3", {"x": 1}, "∂f/∂x = ∂f/∂f · ∂f/∂x = 1 · (1 / 3) = 0.3333"),
+        # a variable exponent keeps its guard, with the values substituted
+        ("x ** y", {"x": 2, "y": 3}, "= 1 · (3 * 2 ** (0 if 3 == 0 else 3 - 1)) = 12"),
+    ],
+)
+def test_a_constant_exponent_gives_the_textbook_local_gradient(text, point, fragment):
+    assert fragment in str(explain(text, **point))
+
+
+def test_long_gate_notes_wrap_to_80_columns():
+    text = str(explain("x ** y + x ** 2", x=2, y=3))
+    assert "(d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·log(a)" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_array_gradients_are_shown_in_their_shape_and_broadcasting_sums_back():
+    text = str(
+        explain("sum(x + b)", x=np.array([[1.0, 2.0], [3.0, 4.0]]), b=np.array([10.0, 20.0]))
+    )
+    # The sum sends 1 to every element; b was stretched over 2 rows, so it receives 1 + 1 each.
+    assert "∂f/∂add1 = expand_to(∂f/∂f, add1) = [[1, 1], [1, 1]]" in text
+    assert "∂f/∂x = ∂f/∂add1 = [[1, 1], [1, 1]]" in text
+    assert "∂f/∂b = sum_to_shape(∂f/∂add1, shape=(2,)) = [2, 2]" in text
+    mean = str(explain("mean(x * y)", x=np.array([1.0, 2.0, 3.0]), y=np.array([4.0, -5.0, 6.0])))
+    assert "∂f/∂mul1 = expand_to(∂f/∂f, mul1) / 3 = [0.3333, 0.3333, 0.3333]" in mean
+    # a scalar weight times a vector: its gradient is the sum Σ x = 3
+    assert "∂f/∂s = sum_to_shape(x * ∂f/∂f, shape=()) = 3" in str(
+        explain("sum(x * s)", x=np.array([1.0, 2.0]), s=3.0)
+    )
+
+
+def test_dot_edges_carry_each_use_s_own_gradient():
+    # x*x + x at x = 3: each input of the mul sends back x = 3, the add sends 1; 3 + 3 + 1 = 7.
+    derivation = explain("x*x + x", x=3)
+    assert derivation.gradients == {"x": 7.0}
+    dot = derivation.to_dot()
+    gradients = re.findall(r"^  n0 -> (n\d+) .*<font color=\"red\">([^<]*)</font>>\];$", dot, re.M)
+    assert sorted(gradients) == [("n1", "3"), ("n1", "3"), ("n2", "1")]
+
+
+def test_latex_is_math_mode_and_compiles():
+    derivation = explain("s_apple = x ** 3; max(s_apple, y) + 1e-30 * x", x=-2, y=2)
+    latex = derivation.to_latex()
+    assert r"\mathit{s\_apple} &= x^{3} = -8 \\" in latex
+    assert r"1 \cdot (1 \text{ if } \mathit{s\_apple} \geq y \text{ else } 0) = 0" in latex
+    assert r"= 0 \cdot (3 \cdot x^{2}) = 0" in latex  # upstream 0: the max routed to y
+    assert r"10^{-30} \cdot x" in latex and "((" not in latex
+    arrays = explain("q = W @ x\nsum(q * q)", W=np.eye(2), x=np.array([1.0, 2.0])).to_latex()
+    assert (
+        r"\frac{\partial f}{\partial x} &= W^\top \mathbin{@} \frac{\partial f}{\partial q}"
+        in arrays
+    )
+    assert (
+        r"\frac{\partial f}{\partial W} &= \operatorname{outer}(\frac{\partial f}{\partial q}, x)"
+        in arrays
+    )
+    assert r"\cdot  =" not in arrays
+    infinite = explain("x * 1e300 * 1e10", x=1e300).to_latex()
+    assert r"\infty" in infinite and "inf " not in infinite
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed")
+    document = "\n".join(
+        [
+            r"\documentclass{article}\usepackage{amsmath}\begin{document}",
+            latex,
+            arrays,
+            infinite,
+            r"\end{document}",
+        ]
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "derivation.tex"
+        path.write_text(document, encoding="utf-8")
+        result = subprocess.run(
+            [pdflatex, "-interaction=nonstopmode", "-halt-on-error", path.name],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 0, result.stdout[-2000:]
