@@ -1003,6 +1003,21 @@ _GATE_LIST: tuple[Gate, ...] = (
         fills=True,
     ),
     Gate(
+        name="fill",
+        arity=1,
+        notation=_function("fill"),
+        float_form=_runtime("fill"),
+        array_form=_runtime("fill"),
+        evaluate=runtime.fill,
+        sympy=lambda sp, value: value,
+        rules=(),
+        explanation="a value spread over a larger shape: the value times an array of ones",
+        callable=False,
+        internal=True,
+        shape=lambda value, shape: shape,
+        keywords=("shape",),
+    ),
+    Gate(
         name="sum_to_shape",
         arity=1,
         notation=_function("sum_to_shape"),
@@ -1099,6 +1114,9 @@ def function_gate(name: str) -> Gate | None:
 
 NEGATE = "neg"
 """The gate the builder uses when an identity turns a product into a negation."""
+
+FILL = "fill"
+"""The gate the builder uses when a product with an array of ones only broadcasts a value."""
 
 
 class GateNamespace:

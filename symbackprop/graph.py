@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .gates import (
+    FILL,
     GATES,
     NEGATE,
     Call,
@@ -130,6 +131,12 @@ class GraphBuilder:
                     return args[0]
                 if gate.commutative and left == gate.identity and keeps[1]:
                     return args[1]
+                # A smaller value times an array of ones that has the result's shape (a scalar
+                # weight's share of an array output's gradient) is that value spread over it.
+                if right == gate.identity and keeps[1]:
+                    return self.apply(FILL, (args[0],), span, shape=shape)
+                if gate.commutative and left == gate.identity and keeps[0]:
+                    return self.apply(FILL, (args[1],), span, shape=shape)
             if gate.absorbing is not None and right == gate.absorbing[0]:
                 return self.constant(gate.absorbing[1], shape or ())
             if gate.negating is not None:

@@ -169,6 +169,12 @@ def _per_element(function: Callable[[float], float], t: Any) -> Any:
     return result if result.ndim else result[()]
 
 
+def fill(value: Any, shape: tuple[int, ...]) -> Any:
+    """A new array of `shape` holding `value` (broadcast over it): what `value * ones(shape)`
+    gives, without the array of ones or the product."""
+    return np.full(shape, value)
+
+
 def sum_to_shape(gradient: Any, shape: tuple[int, ...]) -> Any:
     """A gradient reduced (or spread) to `shape`: the gradient of an input NumPy broadcast.
 

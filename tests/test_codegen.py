@@ -134,12 +134,18 @@ def test_array_mode_sums_gradients_back_to_input_shapes():
         """\
         # mul1 = w * x
         dw = sum_to_shape(x, shape=())
-        dx = w * np.full((5,), 1.0)
+        dx = fill(w, shape=(5,))
         dw = gradient_like(dw, w)
         return mul1, {"w": dw, "x": dx}
         """
     )
     assert textwrap.indent(expected, "    ") in source
+    # ∂/∂x of Σ w·x is w in every element: spread over x's shape, not multiplied by ones
+    assert "np.full((5,), 1.0)" not in source
+    value, grads = sb.compile("w * x")(2.0, np.arange(5.0))
+    np.testing.assert_array_equal(value, [0.0, 2.0, 4.0, 6.0, 8.0])
+    np.testing.assert_array_equal(grads["x"], [2.0] * 5)
+    assert grads["w"] == 10.0  # Σ x = 0 + 1 + 2 + 3 + 4
 
 
 def test_array_code_for_equal_shapes_has_no_reductions():
