@@ -284,6 +284,26 @@ def _reduction(
     )
 
 
+def _to_shape(name: str, evaluate: Callable[..., Any], explanation: str) -> Gate:
+    """An internal gate that brings a value to the static `shape=` its node carries (`fill`
+    spreads it, `sum_to_shape` sums it), computed by the runtime helper of the same name."""
+    return Gate(
+        name=name,
+        arity=1,
+        notation=_function(name),
+        float_form=_runtime(name),
+        array_form=_runtime(name),
+        evaluate=evaluate,
+        sympy=lambda sp, value: value,
+        rules=(),
+        explanation=explanation,
+        callable=False,
+        internal=True,
+        shape=lambda value, shape: shape,
+        keywords=("shape",),
+    )
+
+
 def _checked_axis(shape: tuple[int, ...], axis: int | None) -> bool:
     if axis is not None and not -len(shape) <= axis < len(shape):
         raise ValueError(f"axis {axis} is out of range for an array of shape {shape}")
@@ -1002,35 +1022,15 @@ _GATE_LIST: tuple[Gate, ...] = (
         view=True,
         fills=True,
     ),
-    Gate(
-        name="fill",
-        arity=1,
-        notation=_function("fill"),
-        float_form=_runtime("fill"),
-        array_form=_runtime("fill"),
-        evaluate=runtime.fill,
-        sympy=lambda sp, value: value,
-        rules=(),
-        explanation="a value spread over a larger shape: the value times an array of ones",
-        callable=False,
-        internal=True,
-        shape=lambda value, shape: shape,
-        keywords=("shape",),
+    _to_shape(
+        "fill",
+        runtime.fill,
+        "a value spread over a larger shape: the value times an array of ones",
     ),
-    Gate(
-        name="sum_to_shape",
-        arity=1,
-        notation=_function("sum_to_shape"),
-        float_form=_runtime("sum_to_shape"),
-        array_form=_runtime("sum_to_shape"),
-        evaluate=runtime.sum_to_shape,
-        sympy=lambda sp, value: value,
-        rules=(),
-        explanation="a broadcast input's gradient: summed over the axes NumPy stretched",
-        callable=False,
-        internal=True,
-        shape=lambda value, shape: shape,
-        keywords=("shape",),
+    _to_shape(
+        "sum_to_shape",
+        runtime.sum_to_shape,
+        "a broadcast input's gradient: summed over the axes NumPy stretched",
     ),
     Gate(
         name="outer",
